@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make run` and `make test` (see README). Everything else is a step of them.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup model index run search test test-fast lint
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the CPU build on local disk (an unpinned torch pulls a multi-GB CUDA build)
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+model: setup
+	$(PY) -m bot models fetch
+
+index: model
+	$(PY) -m bot index
+
+run: index
+	$(PY) app.py
+
+search: index
+	$(PY) -m bot search "How much tax do I get back when I leave Shenzhen?"
+
+test: index
+	$(PY) -m ruff check bot tests app.py
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not realmodel"
+
+lint: setup
+	$(PY) -m ruff check bot tests app.py
+	$(PY) -m mypy bot

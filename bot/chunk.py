@@ -1,0 +1,81 @@
+"""Documents -> chunks. Cards and plan measures are one chunk each; guides split at their ``##`` sections, and a
+section that is still too long splits at paragraph, then sentence ends (including CJK 。！？)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from .schema import Chunk, Document
+
+MAX_CHARS = 1400
+_SENTENCE_END = re.compile(r"(?<=[。！？!?.])\s*")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    pieces = [p for para in text.split("\n\n") for p in ([para] if len(para) <= limit else _SENTENCE_END.split(para))]
+    for piece in pieces:
+        if current and len(current) + len(piece) + 2 > limit:
+            parts.append(current.strip())
+            current = ""
+        current += piece + ("\n\n" if "\n\n" in text else " ")
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def guide_sections(body: str) -> list[tuple[str, str]]:
+    """(heading, text) for each ``## `` section; text before the first heading is dropped only if empty."""
+    sections: list[tuple[str, str]] = []
+    heading, lines = "", []
+    for line in body.splitlines():
+        if line.startswith("## "):
+            if heading or "".join(lines).strip():
+                sections.append((heading, "\n".join(lines).strip()))
+            heading, lines = line[3:].strip(), []
+        else:
+            lines.append(line)
+    sections.append((heading, "\n".join(lines).strip()))
+    return [(h, t) for h, t in sections if t]
+
+
+def _make(doc: Document, chunk_id: str, unit_id: str, title: str, text: str) -> Chunk:
+    # The title and (for cards) the example questions are embedded with the text: they carry the words visitors use.
+    embed_text = "\n".join(p for p in (title, doc.search_hint, text) if p)
+    return Chunk(
+        chunk_id=chunk_id, doc_id=doc.doc_id, unit_id=unit_id, kind=doc.kind, lang=doc.lang, title=title,
+        text=text, embed_text=embed_text, topic=doc.topic, content_hash=content_hash(embed_text),
+        sources=doc.sources, valid_as_of=doc.valid_as_of, measures=doc.measures,
+    )
+
+
+def chunk_document(doc: Document) -> list[Chunk]:
+    if doc.kind in ("card", "plan"):
+        # All languages of a card (both scripts of a measure) are one unit: a search returns it once.
+        return [_make(doc, f"{doc.doc_id}:{doc.lang}", doc.doc_id, doc.title, doc.text)]
+    chunks = []
+    for i, (heading, text) in enumerate(guide_sections(doc.text)):
+        for j, part in enumerate(_split_long(text)):
+            suffix = f"{i}" if j == 0 else f"{i}.{j}"
+            title = f"{doc.title}: {heading}" if heading else doc.title
+            chunks.append(_make(doc, f"{doc.doc_id}:{doc.lang}:{suffix}", f"{doc.doc_id}#{suffix}", title, part))
+    return chunks
+
+
+def chunk_documents(docs: Iterable[Document]) -> list[Chunk]:
+    chunks = [c for doc in docs for c in chunk_document(doc)]
+    seen: set[str] = set()
+    for c in chunks:
+        if c.chunk_id in seen:
+            raise ValueError(f"duplicate chunk id {c.chunk_id}")
+        seen.add(c.chunk_id)
+    return chunks

@@ -1,0 +1,163 @@
+"""``python -m bot …``: a thin shell over the library. Progress bars and one-line errors live here, nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .config import DEFAULT_MODEL, Settings
+from .errors import BotError
+from .schema import Hit
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    c = hit.chunk
+    return {
+        "rank": hit.rank, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "kind": c.kind, "topic": c.topic,
+        "title": c.title, "lang": c.lang, "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 4),
+        "dense_rank": hit.dense_rank, "lexical_rank": hit.lexical_rank, "text": c.text, "url": c.url,
+        "sources": [{"title": s.title, "url": s.url} for s in c.sources], "valid_as_of": c.valid_as_of,
+        "measures": list(c.measures),
+    }
+
+
+def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from .models import fetch_default_model, resolve_model
+    from .onnx_export import export_dir_for, export_onnx
+
+    if settings.model == DEFAULT_MODEL:
+        fetch_default_model(settings, progress=lambda msg: print(msg, file=sys.stderr), force=args.force)
+    wants_onnx = args.onnx or settings.embed_backend == "onnx"
+    if wants_onnx and (args.force or not export_dir_for(resolve_model(settings)).is_dir()):
+        print("exporting to ONNX and quantising to int8 (about 75 s)", file=sys.stderr)
+        print(f"ONNX model ready at {export_onnx(resolve_model(settings))}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from .chunk import chunk_documents
+    from .corpus import load_corpus
+
+    docs, cards = load_corpus(settings.corpus_dir)
+    chunks = chunk_documents(docs)
+    by_kind: dict[str, int] = {}
+    for c in chunks:
+        by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
+    print(f"corpus ok: {len(cards)} cards, {len(docs)} documents, {len(chunks)} chunks {by_kind}")
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from .chunk import chunk_documents
+    from .corpus import load_corpus
+    from .embed import load_embedder
+    from .index import build_index
+
+    docs, _cards = load_corpus(settings.corpus_dir)
+    chunks = chunk_documents(docs)
+    print(f"{len(chunks)} chunks from {len(docs)} documents; loading model {settings.model}", file=sys.stderr)
+    embedder = load_embedder(settings)
+    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    report = build_index(chunks, embedder, settings.index_dir, progress)
+    bar.close()
+    print(f"index ready: {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused) "
+          f"in {report.seconds:.1f}s at {report.path}", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import Bot
+
+    bot = Bot.load(settings)
+    hits = bot.search(args.query, k=args.k, mode=args.mode, lang=args.lang,
+                      topics=args.topic or None, kinds=args.kind or None)
+    if args.json:
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    for h in hits:
+        c = h.chunk
+        print(f"{h.rank}. [{c.kind}/{c.topic}] {c.title}  ({c.lang}, score {h.score:.4f})")
+        print(f"   {c.text[:300].replace(chr(10), ' ')}")
+        print(f"   source: {c.url or (c.sources[0].title if c.sources else '-')} · valid as of {c.valid_as_of}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .evaluate import dataset_files, load_cases, markdown_report, run_retrieval
+    from .pipeline import Bot
+
+    cases = load_cases(dataset_files(Path(args.dataset)))
+    bot = Bot.load(settings)
+    report = run_retrieval(bot, cases, modes=args.mode or ("hybrid", "dense", "lexical"))
+    text = markdown_report(report)
+    if args.report:
+        out = Path(args.report)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "retrieval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / "retrieval.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="provision the embedding model")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    fetch = models_sub.add_parser("fetch", help="download, assemble and verify EmbeddingGemma-300m")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if a verified copy exists")
+    fetch.add_argument("--onnx", action="store_true", help="also make the ONNX int8 export (automatic when "
+                       "BOT_EMBED_BACKEND=onnx)")
+    fetch.set_defaults(func=cmd_models_fetch)
+
+    sub.add_parser("validate", help="check every corpus file").set_defaults(func=cmd_validate)
+    sub.add_parser("index", help="build or refresh the index").set_defaults(func=cmd_index)
+
+    search = sub.add_parser("search", help="hybrid search over the corpus")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5)
+    search.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    search.add_argument("--lang", help="language of the passages to show (default: the query's)")
+    search.add_argument("--topic", action="append", help="restrict to a topic (repeatable)")
+    search.add_argument("--kind", action="append", choices=["plan", "guide", "card"], help="restrict to a kind")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.set_defaults(func=cmd_search)
+
+    evaluate = sub.add_parser("eval", help="run the QA benchmark")
+    evaluate.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"),
+                          help="a JSONL file or a folder of them")
+    evaluate.add_argument("--report", help="folder for the JSON and Markdown report")
+    evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
+    evaluate.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings))
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

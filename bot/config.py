@@ -1,0 +1,71 @@
+"""One typed settings object. Defaults run with no config file; ``BOT_<FIELD>`` environment variables override.
+
+Example: ``BOT_MODEL=/models/my-st-model BOT_TOP_K=8 python -m bot search "退税"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from platformdirs import user_cache_dir
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The provisioned default. Any other value of ``model`` is a local sentence-transformers folder or a hub id.
+DEFAULT_MODEL = "embeddinggemma-300m"
+
+
+def _default_cache() -> Path:
+    return Path(user_cache_dir("shenzhen-bot", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    # Model files live outside the repo: they are 1.1 GB and verified by hash, not versioned.
+    cache_dir: Path = field(default_factory=_default_cache)
+    model: str = DEFAULT_MODEL
+    # "torch" or "onnx" (dynamic int8 export, made once and cached); chosen by measurement, see BENCHMARKS.md.
+    embed_backend: str = "torch"
+    embed_batch_size: int = 16
+    # Retrieval: each ranker contributes its top ``candidates`` chunks; RRF constant 60 as in Cormack et al.
+    top_k: int = 5
+    candidates: int = 60
+    rrf_k: int = 60
+    max_query_chars: int = 1000
+    # Sources in facts.md end here; shown when a passage carries no date of its own.
+    default_valid_as_of: str = "2026-02-28"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Defaults, then ``BOT_*`` environment variables, then explicit keyword overrides."""
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get(f"BOT_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(raw, hints[f.name], f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _coerce(raw: str, kind: Any, name: str) -> Any:
+    try:
+        if kind is Path:
+            return Path(raw).expanduser()
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"BOT_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

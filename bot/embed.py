@@ -1,0 +1,92 @@
+"""Embedders: one small interface, the real sentence-transformers model, and a deterministic fake for unit tests."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from .config import Settings
+from .lang import tokenize
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model. Uses the model's own query / document prompts (EmbeddingGemma's matter:
+    "task: search result | query: " vs "title: none | text: "), and returns L2-normalised float32 rows so that
+    inner product is cosine."""
+
+    def __init__(self, model_ref: str, model_id: str, backend: str = "torch", batch_size: int = 16) -> None:
+        from sentence_transformers import SentenceTransformer  # heavy import; only when a real model is wanted
+
+        kwargs: dict[str, object] = {"device": "cpu"}
+        if backend == "onnx":
+            from .onnx_export import onnx_model_kwargs, verified_export
+
+            model_ref = str(verified_export(model_ref))
+            kwargs.update(backend="onnx", model_kwargs=onnx_model_kwargs())
+            model_id = f"{model_id}@onnx-int8"
+        elif backend != "torch":
+            raise ValueError(f"unknown embedding backend {backend!r}; use 'torch' or 'onnx'")
+        self._model = SentenceTransformer(model_ref, **kwargs)
+        self.model_id = model_id
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"{model_ref} does not report an embedding dimension")
+        self.dim = int(dim)
+        self.batch_size = batch_size
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode_query(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        vectors = self._model.encode_document(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                              convert_to_numpy=True, show_progress_bar=progress)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-tokens vectors (signed feature hashing). For unit tests only: no model, no download,
+    and texts sharing tokens really are closer, so ranking tests mean something."""
+
+    def __init__(self, dim: int = 256, model_id: str = "hash-256") -> None:
+        self.dim = dim
+        self.model_id = model_id
+
+    def _one(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for token in tokenize(text):
+            digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dim
+            vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self.embed_queries(texts)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The configured embedder: the verified default model, or the user's own folder / hub id."""
+    from .models import resolve_model
+
+    if settings.model == "hash":
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(
+        resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size
+    )

@@ -1,0 +1,40 @@
+"""Errors with messages that tell the user what to do next.
+
+The CLI and the web page show ``str(error)`` as a one-line message; they never show a traceback for these.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base class: every expected failure of the assistant."""
+
+
+class BadInput(BotError):
+    """The user's input cannot be used (empty, too long, not text)."""
+
+
+class CorpusError(BotError):
+    """A corpus file is malformed. The message names the file and the field at fault."""
+
+    def __init__(self, path: object, field: str, problem: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{self.path}: field '{field}': {problem}")
+
+
+class IndexMissing(BotError):
+    """No index on disk."""
+
+
+class IndexCorrupt(BotError):
+    """Index files exist but do not match their manifest."""
+
+
+class ModelMismatch(BotError):
+    """The index was built with a different embedding model than the one configured."""
+
+
+class ModelUnavailable(BotError):
+    """The embedding model is not provisioned, or its files fail verification."""

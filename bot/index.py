@@ -1,0 +1,191 @@
+"""The on-disk index: FAISS inner product over normalised vectors, chunk metadata as JSONL, a manifest. No pickle.
+
+Layout: ``index/builds/<name>/{faiss.index, chunks.jsonl, manifest.json}`` and ``index/CURRENT`` naming the build
+in use. A build is written to a scratch folder, renamed into ``builds/``, and only then is ``CURRENT`` replaced
+(``os.replace`` is atomic): a build that dies half-way leaves the previous index in use, and a reader never sees a
+half-written one. The previous build is kept so that a server still reading it is not cut off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .embed import Embedder
+from .errors import IndexCorrupt, IndexMissing, ModelMismatch
+from .lang import tokenize
+from .schema import Chunk, Source
+
+FORMAT_VERSION = 1
+FILES = ("faiss.index", "chunks.jsonl")
+KEEP_BUILDS = 2
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    chunks: tuple[Chunk, ...]
+    tokens: tuple[tuple[str, ...], ...]
+    vectors: faiss.Index
+    manifest: dict[str, Any]
+    path: Path
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    corpus_hash: str
+
+
+def corpus_hash(chunks: Sequence[Chunk]) -> str:
+    h = hashlib.sha256()
+    for c in chunks:
+        h.update(f"{c.chunk_id}\t{c.content_hash}\n".encode())
+    return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _chunk_to_json(chunk: Chunk, tokens: Sequence[str]) -> str:
+    data = asdict(chunk)
+    data["tokens"] = list(tokens)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _chunk_from_json(line: str) -> tuple[Chunk, tuple[str, ...]]:
+    data = json.loads(line)
+    tokens = tuple(data.pop("tokens"))
+    data["sources"] = tuple(Source(**s) for s in data["sources"])
+    data["measures"] = tuple(data["measures"])
+    return Chunk(**data), tokens
+
+
+def current_build(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        return None
+    build = index_dir / "builds" / pointer.read_text().strip()
+    return build if build.is_dir() else None
+
+
+def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """content hash -> vector from the build in use, when it was made by the same model: only changed text is
+    embedded again. Any problem with the old build just means everything is embedded."""
+    try:
+        old = load_index(index_dir, model_id)
+    except Exception:
+        return {}
+    matrix = old.vectors.reconstruct_n(0, old.vectors.ntotal)
+    return {c.content_hash: matrix[i] for i, c in enumerate(old.chunks)}
+
+
+def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
+                progress: Progress | None = None) -> BuildReport:
+    start = time.perf_counter()
+    if not chunks:
+        raise ValueError("no chunks to index: is the corpus folder empty?")
+    reuse = _previous_vectors(index_dir, embedder.model_id)
+    todo = [i for i, c in enumerate(chunks) if c.content_hash not in reuse]
+    matrix = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    for i, c in enumerate(chunks):
+        if c.content_hash in reuse:
+            matrix[i] = reuse[c.content_hash]
+    # Large blocks: sentence-transformers sorts each call's texts by length, so padding waste stays small.
+    batch = 256
+    for n in range(0, len(todo), batch):
+        rows = todo[n : n + batch]
+        matrix[rows] = embedder.embed_documents([chunks[i].embed_text for i in rows])
+        if progress:
+            progress(min(n + batch, len(todo)), len(todo))
+    vectors = faiss.IndexFlatIP(embedder.dim)
+    vectors.add(matrix)
+
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    digest = corpus_hash(chunks)
+    scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
+    try:
+        faiss.write_index(vectors, str(scratch / "faiss.index"))
+        with (scratch / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(_chunk_to_json(c, tokenize(c.embed_text)) + "\n")
+        built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        manifest = {
+            "format": FORMAT_VERSION, "model_id": embedder.model_id, "dim": embedder.dim, "count": len(chunks),
+            "index_type": "flat-ip", "corpus_hash": digest, "built_at": built_at,
+            "files": {name: _sha256(scratch / name) for name in FILES},
+        }
+        (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for name in (*FILES, "manifest.json"):
+            with (scratch / name).open("rb") as fh:
+                os.fsync(fh.fileno())
+        final = builds / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{digest[:8]}"
+        scratch.rename(final)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    pointer_tmp.write_text(final.name)
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _prune(builds, keep=final.name)
+    return BuildReport(final, len(chunks), len(todo), len(chunks) - len(todo), time.perf_counter() - start, digest)
+
+
+def _prune(builds: Path, keep: str) -> None:
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    for old in [p for p in done if p.name != keep][KEEP_BUILDS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
+    """Load and verify the build in use. Raises ``IndexMissing``, ``IndexCorrupt`` or ``ModelMismatch`` with a
+    message that says how to fix it."""
+    build = current_build(index_dir)
+    rebuild = "Run `python -m bot index` to rebuild it."
+    if build is None:
+        raise IndexMissing(f"No index in {index_dir}. Run `python -m bot index` to build it (a few minutes).")
+    try:
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexCorrupt(f"The index manifest in {build} is unreadable ({exc}). {rebuild}") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexCorrupt(f"The index in {build} has format {manifest.get('format')}; expected {FORMAT_VERSION}. "
+                           f"{rebuild}")
+    if expected_model_id is not None and manifest.get("model_id") != expected_model_id:
+        raise ModelMismatch(
+            f"The index was built with model {manifest.get('model_id')!r} but {expected_model_id!r} is configured. "
+            f"{rebuild}"
+        )
+    for name in FILES:
+        path = build / name
+        if not path.is_file() or _sha256(path) != files.get(name):
+            raise IndexCorrupt(f"Index file {path} is missing or does not match its manifest. {rebuild}")
+    vectors = faiss.read_index(str(build / "faiss.index"))
+    with (build / "chunks.jsonl").open(encoding="utf-8") as fh:
+        rows = [_chunk_from_json(line) for line in fh if line.strip()]
+    if vectors.ntotal != len(rows) or len(rows) != manifest.get("count") or vectors.d != manifest.get("dim"):
+        raise IndexCorrupt(f"The index in {build} is inconsistent (vectors vs chunks vs manifest). {rebuild}")
+    return StoredIndex(
+        chunks=tuple(c for c, _ in rows), tokens=tuple(t for _, t in rows), vectors=vectors, manifest=manifest,
+        path=build,
+    )

@@ -1,0 +1,108 @@
+"""Frozen data types passed between stages. No stage hands a bare tuple or a framework object to another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["plan", "guide", "card"]
+
+LANGUAGES: tuple[str, ...] = (
+    "en", "zh-Hans", "zh-Hant", "ja", "ko", "ru", "fr", "es", "ar", "de", "pt", "it", "vi", "th", "id",
+)
+TOPICS: tuple[str, ...] = ("tax_refund", "transit", "entry", "payment", "services", "plan", "decline")
+ESCALATIONS: tuple[str, ...] = ("12367", "12345", "window")
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One retrievable text before chunking: a plan measure, a guide file, or one language of a card."""
+
+    doc_id: str
+    kind: Kind
+    lang: str
+    title: str
+    text: str
+    topic: str
+    sources: tuple[Source, ...] = ()
+    valid_as_of: str = ""
+    measures: tuple[int, ...] = ()
+    path: str = ""
+    # Extra text that helps retrieval but is not shown (a card's example questions).
+    search_hint: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc_id: str
+    # Chunks of one unit are alternatives of each other (a card's languages, a measure's two scripts):
+    # retrieval returns each unit once.
+    unit_id: str
+    kind: Kind
+    lang: str
+    title: str
+    text: str
+    embed_text: str
+    topic: str
+    content_hash: str
+    sources: tuple[Source, ...] = ()
+    valid_as_of: str = ""
+    measures: tuple[int, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return next((s.url for s in self.sources if s.url), "")
+
+
+@dataclass(frozen=True)
+class Card:
+    card_id: str
+    topic: str
+    kind: Literal["answer", "decline"]
+    questions: dict[str, tuple[str, ...]]
+    answer: dict[str, str]
+    sources: tuple[Source, ...]
+    valid_as_of: str
+    measures: tuple[int, ...] = ()
+    escalation: str = ""
+    related: tuple[str, ...] = ()
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    # Cosine similarity of the unit's best chunk to the query: an absolute measure, unlike the fused score.
+    dense_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    url: str
+    doc_id: str
+    chunk_id: str
+    measure: int | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    language: str
+    citations: tuple[Citation, ...] = ()
+    valid_as_of: str = ""
+    refused: bool = False
+    card_ids: tuple[str, ...] = ()
+    escalation: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,54 @@
+"""Shared fixtures. Three tiers: unit (no model), integration (a small copy of the real corpus, hash embedder),
+realmodel (EmbeddingGemma and the built index; marked ``realmodel``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.chunk import chunk_documents
+from bot.config import PROJECT_ROOT, Settings
+from bot.corpus import load_corpus
+from bot.embed import HashEmbedder
+from bot.index import build_index
+
+CORPUS = PROJECT_ROOT / "corpus"
+FIXTURE_CARDS = [
+    "tax_refund/refund-minimum-spend.yaml",
+    "tax_refund/refund-how-much.yaml",
+    "tax_refund/instant-refund-how-it-works.yaml",
+    "decline/decline-politics.yaml",
+]
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """The plan, one guide and a few cards copied from the real corpus (related links dropped to stay closed)."""
+    import yaml
+
+    root = tmp_path / "corpus"
+    (root / "plan").mkdir(parents=True)
+    shutil.copy(next((CORPUS / "plan").glob("*.raw.txt")), root / "plan")
+    (root / "guides").mkdir()
+    shutil.copy(CORPUS / "guides" / "payment.en.md", root / "guides")
+    for rel in FIXTURE_CARDS:
+        data = yaml.safe_load((CORPUS / "cards" / rel).read_text(encoding="utf-8"))
+        data.pop("related", None)
+        target = root / "cards" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def hash_settings(small_corpus: Path, tmp_path: Path) -> Settings:
+    return Settings(corpus_dir=small_corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hash")
+
+
+@pytest.fixture
+def built(hash_settings: Settings) -> Settings:
+    docs, _ = load_corpus(hash_settings.corpus_dir)
+    build_index(chunk_documents(docs), HashEmbedder(), hash_settings.index_dir)
+    return hash_settings

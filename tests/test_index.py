@@ -1,0 +1,97 @@
+import json
+
+import pytest
+
+from bot.chunk import chunk_documents
+from bot.corpus import load_corpus
+from bot.embed import HashEmbedder
+from bot.errors import IndexCorrupt, IndexMissing, ModelMismatch
+from bot.index import build_index, current_build, load_index
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self, fail_after: int | None = None, model_id: str = "hash-256"):
+        super().__init__(model_id=model_id)
+        self.embedded = 0
+        self.fail_after = fail_after
+
+    def embed_documents(self, texts, progress=False):
+        if self.fail_after is not None and self.embedded + len(texts) > self.fail_after:
+            raise RuntimeError("simulated crash in the middle of a build")
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def _chunks(settings):
+    docs, _ = load_corpus(settings.corpus_dir)
+    return chunk_documents(docs)
+
+
+def test_build_then_load_round_trip(built):
+    index = load_index(built.index_dir, "hash-256")
+    assert index.vectors.ntotal == len(index.chunks) == index.manifest["count"]
+    assert index.manifest["dim"] == 256 and len(index.manifest["corpus_hash"]) == 64
+    assert all(index.tokens)
+
+
+def test_rebuild_embeds_only_changed_chunks(hash_settings):
+    chunks = _chunks(hash_settings)
+    first = CountingEmbedder()
+    build_index(chunks, first, hash_settings.index_dir)
+    assert first.embedded == len(chunks)
+    again = CountingEmbedder()
+    report = build_index(chunks, again, hash_settings.index_dir)
+    assert again.embedded == 0 and report.reused == len(chunks)
+    guide = hash_settings.corpus_dir / "guides" / "payment.en.md"
+    guide.write_text(guide.read_text("utf-8") + "\nOne more sentence in the last section.\n", encoding="utf-8")
+    changed = CountingEmbedder()
+    report = build_index(_chunks(hash_settings), changed, hash_settings.index_dir)
+    assert changed.embedded == 1 and report.embedded == changed.embedded
+
+
+def test_a_build_that_dies_leaves_the_previous_index_in_use(built):
+    before = current_build(built.index_dir)
+    with pytest.raises(RuntimeError):
+        # another model id: nothing can be reused, so the build must embed, and dies doing so
+        build_index(_chunks(built), CountingEmbedder(fail_after=0, model_id="hash-other"), built.index_dir)
+    assert current_build(built.index_dir) == before
+    load_index(built.index_dir, "hash-256")
+    assert not [p for p in (built.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    with pytest.raises(IndexMissing, match="python -m bot index"):
+        load_index(tmp_path, "hash-256")
+
+
+def test_other_model_is_refused(built):
+    with pytest.raises(ModelMismatch, match="hash-256"):
+        load_index(built.index_dir, "embeddinggemma-300m")
+
+
+@pytest.mark.parametrize("name", ["faiss.index", "chunks.jsonl"])
+def test_truncated_or_missing_files_are_detected(built, name):
+    path = current_build(built.index_dir) / name
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(IndexCorrupt, match="rebuild"):
+        load_index(built.index_dir, "hash-256")
+    path.unlink()
+    with pytest.raises(IndexCorrupt):
+        load_index(built.index_dir, "hash-256")
+
+
+def test_garbled_manifest_is_detected(built):
+    manifest = current_build(built.index_dir) / "manifest.json"
+    manifest.write_text("{not json")
+    with pytest.raises(IndexCorrupt, match="manifest"):
+        load_index(built.index_dir, "hash-256")
+    manifest.write_text(json.dumps({"format": 1, "model_id": "hash-256", "files": {}}))
+    with pytest.raises(IndexCorrupt):
+        load_index(built.index_dir, "hash-256")
+
+
+def test_old_builds_are_pruned(hash_settings):
+    chunks = _chunks(hash_settings)
+    for n in range(4):
+        build_index(chunks[: len(chunks) - n], HashEmbedder(), hash_settings.index_dir)
+    assert len([p for p in (hash_settings.index_dir / "builds").iterdir()]) == 2
