@@ -58,16 +58,31 @@ def _make(doc: Document, chunk_id: str, unit_id: str, title: str, text: str) -> 
     )
 
 
+def _question_chunk(doc: Document, n: int, question: str) -> Chunk:
+    """A card's example question as its own vector: visitors ask questions, and a question is closest to another
+    question (classic FAQ retrieval). It shows the card's answer, so whichever chunk wins, the answer is the same."""
+    return Chunk(
+        chunk_id=f"{doc.doc_id}:{doc.lang}:q{n}", doc_id=doc.doc_id, unit_id=doc.doc_id, kind=doc.kind,
+        lang=doc.lang, title=doc.title, text=doc.text, embed_text=question, topic=doc.topic,
+        content_hash=content_hash(question), sources=doc.sources, valid_as_of=doc.valid_as_of, measures=doc.measures,
+    )
+
+
 def chunk_document(doc: Document) -> list[Chunk]:
-    if doc.kind in ("card", "plan"):
-        # All languages of a card (both scripts of a measure) are one unit: a search returns it once.
+    if doc.kind == "card":
+        # All languages of a card are one unit: a search returns it once, shown in the asker's language.
+        answer = _make(doc, f"{doc.doc_id}:{doc.lang}", doc.doc_id, doc.title, doc.text)
+        questions = [q for q in doc.search_hint.split("\n") if q.strip()]
+        return [answer, *(_question_chunk(doc, n, q) for n, q in enumerate(questions, start=1))]
+    if doc.kind == "plan":
         return [_make(doc, f"{doc.doc_id}:{doc.lang}", doc.doc_id, doc.title, doc.text)]
     chunks = []
     for i, (heading, text) in enumerate(guide_sections(doc.text)):
         for j, part in enumerate(_split_long(text)):
             suffix = f"{i}" if j == 0 else f"{i}.{j}"
             title = f"{doc.title}: {heading}" if heading else doc.title
-            chunks.append(_make(doc, f"{doc.doc_id}:{doc.lang}:{suffix}", f"{doc.doc_id}#{suffix}", title, part))
+            # A guide is one unit per file: its best section represents it, so one guide cannot fill the top k.
+            chunks.append(_make(doc, f"{doc.doc_id}:{doc.lang}:{suffix}", doc.doc_id, title, part))
     return chunks
 
 

@@ -49,7 +49,7 @@ _SPACE = re.compile(r"\s+")
 def clean_query(text: object, max_chars: int) -> str:
     """Normalise a visitor's query, or raise ``BadInput`` with a message for the visitor."""
     if not isinstance(text, str):
-        raise BadInput("Please type your question as text.")
+        raise BadInput("Please type your question as text.", "not_text")
     # Lone surrogates cannot be encoded or shown; drop them rather than fail on them later.
     text = text.encode("utf-8", "ignore").decode("utf-8") if _has_surrogate(text) else text
     text = unicodedata.normalize("NFKC", text)
@@ -57,10 +57,12 @@ def clean_query(text: object, max_chars: int) -> str:
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     text = _SPACE.sub(" ", text).strip()
     if not text:
-        raise BadInput("Please type a question, for example: “How do I get a tax refund at Shenzhen airport?”")
+        raise BadInput("Please type a question, for example: “How do I get a tax refund at Shenzhen airport?”",
+                       "empty_input")
     if len(text) > max_chars:
         raise BadInput(
-            f"Your question is {len(text)} characters long; please keep it under {max_chars} characters."
+            f"Your question is {len(text)} characters long; please keep it under {max_chars} characters.",
+            "too_long", length=len(text), max=max_chars,
         )
     return text
 

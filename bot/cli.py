@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import DEFAULT_MODEL, Settings
 from .errors import BotError
-from .schema import Hit
+from .schema import Answer, Hit
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -113,6 +113,69 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.text, "language": answer.language, "refused": answer.refused,
+        "citations": [{"title": c.title, "url": c.url, "doc_id": c.doc_id, "chunk_id": c.chunk_id,
+                       "measure": c.measure} for c in answer.citations],
+        "valid_as_of": answer.valid_as_of, "card_ids": list(answer.card_ids), "escalation": answer.escalation,
+        "notes": list(answer.notes),
+    }
+
+
+def render(answer: Answer) -> str:
+    """The answer as a visitor or a service-window clerk reads it: text, sources, date."""
+    from .messages import message
+
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", message("ui_sources", answer.language) + ":"]
+        lines += [f"- {c.title}" + (f" <{c.url}>" if c.url else "") for c in answer.citations]
+    if answer.valid_as_of:
+        lines.append(message("ui_valid_as_of", answer.language, date=answer.valid_as_of))
+    return "\n".join(lines)
+
+
+def _ask_jsonl(bot: Any, path: str) -> int:
+    """One JSON object per input line, in input order; a bad line gives an error object and the run goes on."""
+    import time
+
+    source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    with source:
+        for n, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            row: dict[str, Any] = {"id": None}
+            try:
+                case = json.loads(line)
+                if not isinstance(case, dict):
+                    raise ValueError("each line must be a JSON object")
+                row = {"id": case.get("id", n), "question": case.get("question")}
+                history = case.get("history") or []
+                if not isinstance(history, list):
+                    raise ValueError("'history' must be a list")
+                start = time.perf_counter()
+                answer = bot.ask(case.get("question"), history=history, lang=case.get("lang"))
+                row.update(answer_json(answer), latency_ms=round((time.perf_counter() - start) * 1000, 2))
+            except (BotError, ValueError) as exc:
+                row.update(error=str(exc), line=n)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import Bot
+
+    bot = Bot.load(settings)
+    if args.jsonl:
+        return _ask_jsonl(bot, args.jsonl)
+    if not args.question:
+        raise BotError("give a QUESTION, or --jsonl FILE")
+    answer = bot.ask(args.question, lang=args.lang)
+    print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else render(answer))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--kind", action="append", choices=["plan", "guide", "card"], help="restrict to a kind")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.set_defaults(func=cmd_search)
+
+    ask = sub.add_parser("ask", help="answer a question (or a JSONL file of them)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--lang", help="answer in this language (default: the question's)")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--jsonl", metavar="FILE", help="read {id, question, history?, lang?} lines ('-' = stdin)")
+    ask.set_defaults(func=cmd_ask)
 
     evaluate = sub.add_parser("eval", help="run the QA benchmark")
     evaluate.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"),

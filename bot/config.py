@@ -38,6 +38,16 @@ class Settings:
     candidates: int = 60
     rrf_k: int = 60
     max_query_chars: int = 1000
+    # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
+    # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).
+    min_dense_score: float = 0.30
+    # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
+    llm_backend: str = "none"
+    llm_base_url: str = "http://127.0.0.1:8080/v1"
+    llm_model: str = ""
+    llm_api_key: str = "not-needed"
+    llm_gguf_path: str = ""
+    llm_temperature: float = 0.1
     # Sources in facts.md end here; shown when a passage carries no date of its own.
     default_valid_as_of: str = "2026-02-28"
 

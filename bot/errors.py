@@ -11,7 +11,13 @@ class BotError(Exception):
 
 
 class BadInput(BotError):
-    """The user's input cannot be used (empty, too long, not text)."""
+    """The user's input cannot be used (empty, too long, not text). ``key`` and ``values`` name the message in
+    ``prompts/messages.yaml`` so the page can say it in the visitor's language."""
+
+    def __init__(self, message: str, key: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class CorpusError(BotError):

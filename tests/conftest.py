@@ -20,6 +20,8 @@ FIXTURE_CARDS = [
     "tax_refund/refund-how-much.yaml",
     "tax_refund/instant-refund-how-it-works.yaml",
     "decline/decline-politics.yaml",
+    "decline/decline-instructions.yaml",
+    "payment/pay-mobile-fees.yaml",
 ]
 
 
@@ -44,7 +46,9 @@ def small_corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hash_settings(small_corpus: Path, tmp_path: Path) -> Settings:
-    return Settings(corpus_dir=small_corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hash")
+    # The hash embedder's cosines are not calibrated like the real model's: no score threshold in this tier.
+    return Settings(corpus_dir=small_corpus, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", model="hash",
+                    min_dense_score=0.0)
 
 
 @pytest.fixture

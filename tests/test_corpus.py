@@ -106,7 +106,14 @@ def test_guides_chunk_by_section_and_cards_by_language():
     docs, cards = load_corpus(CORPUS)
     chunks = chunk_documents(docs)
     card_chunks = [c for c in chunks if c.kind == "card"]
-    assert len(card_chunks) == len(cards) * len(LANGUAGES)
+    answers = [c for c in card_chunks if c.embed_text.endswith(c.text)]
+    questions = sum(len(qs) for card in cards.values() for qs in card.questions.values())
+    assert len(answers) == len(cards) * len(LANGUAGES)
+    assert len(card_chunks) == len(answers) + questions
     assert len({c.unit_id for c in card_chunks}) == len(cards)
+    # whichever chunk of a card wins, it shows that card's answer in its language
+    assert all(c.text == cards[c.doc_id].answer[c.lang] for c in card_chunks)
+    guide_units = {c.unit_id for c in chunks if c.kind == "guide"}
+    assert guide_units == {d.doc_id for d in docs if d.kind == "guide"}
     assert guide_sections("## A\none\n## B\ntwo") == [("A", "one"), ("B", "two")]
     assert len({c.chunk_id for c in chunks}) == len(chunks)

@@ -1,0 +1,130 @@
+"""Answerers. The curated one (default) composes reviewed card text; the LLM one lives in ``llm.py`` and falls back
+to this one. Both get the same ``Context`` and return an ``Answer``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .lang import to_traditional
+from .messages import message
+from .schema import Answer, Card, Citation, Hit
+
+# A second card is added when the question seems to span two topics (e.g. refund *and* payment): it must come from
+# another topic and be nearly as close to the question as the first. Measured on the QA set (BENCHMARKS.md).
+SECOND_CARD_MARGIN = 0.02
+MAX_RANK_OF_SECOND = 3
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything an answerer may use: the question, its language, and what retrieval returned for it."""
+
+    question: str
+    lang: str
+    hits: tuple[Hit, ...]
+    plan_hits: tuple[Hit, ...] = ()
+    previous: str | None = None  # the earlier question this one was read as a follow-up to
+
+
+class CuratedAnswerer:
+    """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
+
+    def __init__(self, cards: dict[str, Card], min_dense_score: float) -> None:
+        self.cards = cards
+        self.min_dense_score = min_dense_score
+
+    # ------------------------------------------------------------ declines
+
+    def decline(self, lang: str, card_id: str | None = None, reason: str = "") -> Answer:
+        card = self.cards.get(card_id or "")
+        text = card.answer.get(lang) or card.answer["en"] if card else message("out_of_scope", lang)
+        return Answer(text=text, language=lang, refused=True, card_ids=(card.card_id,) if card else (),
+                      escalation=card.escalation if card else "", notes=(reason,) if reason else ())
+
+    def low_confidence(self, lang: str) -> Answer:
+        return Answer(text=message("low_confidence", lang), language=lang, refused=True,
+                      notes=("best match below the calibrated score threshold",))
+
+    # ------------------------------------------------------------ answers
+
+    def choose_cards(self, hits: Sequence[Hit]) -> list[tuple[Card, Hit]]:
+        """The best card, and a second one when the question spans two topics."""
+        card_hits = [(self.cards[h.chunk.doc_id], h) for h in hits
+                     if h.chunk.kind == "card" and h.chunk.doc_id in self.cards]
+        if not card_hits:
+            return []
+        chosen = [card_hits[0]]
+        first_card, first_hit = card_hits[0]
+        for card, hit in card_hits[1:MAX_RANK_OF_SECOND]:
+            if (card.kind == "answer" and card.topic != first_card.topic and hit.dense_score is not None
+                    and first_hit.dense_score is not None
+                    and hit.dense_score >= first_hit.dense_score - SECOND_CARD_MARGIN):
+                chosen.append((card, hit))
+                break
+        return chosen
+
+    def answer(self, ctx: Context) -> Answer:
+        if not ctx.hits:
+            return self.decline(ctx.lang, reason="nothing retrieved")
+        top = ctx.hits[0]
+        if top.chunk.kind == "card" and self.cards.get(top.chunk.doc_id, None) is not None \
+                and self.cards[top.chunk.doc_id].kind == "decline":
+            return self.decline(ctx.lang, top.chunk.doc_id, reason="matched a decline card")
+        if top.dense_score is not None and top.dense_score < self.min_dense_score:
+            return self.low_confidence(ctx.lang)
+        chosen = self.choose_cards(ctx.hits)
+        if not chosen:
+            return self._from_passage(ctx, top)
+        lines: list[str] = []
+        notes: list[str] = []
+        if ctx.previous:
+            lines.append(message("followup_assumed", ctx.lang, previous=ctx.previous))
+        citations: list[Citation] = []
+        for card, hit in chosen:
+            text = card.answer.get(ctx.lang)
+            if text is None:
+                lines.append(message("fallback_english", ctx.lang))
+                text = card.answer["en"]
+            lines.append(text)
+            citations += [Citation(s.title, s.url, card.card_id, hit.chunk.chunk_id) for s in card.sources]
+        plan_line, plan_citation = self._plan_line(ctx, [c for c, _ in chosen])
+        if plan_line:
+            lines.append(plan_line)
+            citations.append(plan_citation)  # type: ignore[arg-type]
+        escalations = list(dict.fromkeys(c.escalation for c, _ in chosen if c.escalation))
+        lines += [message(f"escalation_{e}", ctx.lang) for e in escalations]
+        return Answer(
+            text="\n\n".join(lines), language=ctx.lang, citations=tuple(citations),
+            valid_as_of=min(c.valid_as_of for c, _ in chosen), card_ids=tuple(c.card_id for c, _ in chosen),
+            escalation=",".join(escalations), notes=tuple(notes),
+        )
+
+    def _plan_line(self, ctx: Context, cards: Sequence[Card]) -> tuple[str, Citation | None]:
+        """A "from the plan" line when retrieval found a measure that the chosen card serves."""
+        served = {m for c in cards for m in c.measures}
+        for hit in ctx.plan_hits:
+            measure = hit.chunk.measures[0] if hit.chunk.measures else None
+            if measure in served:
+                title = hit.chunk.title.split(": ", 1)[-1]
+                if ctx.lang == "zh-Hant":
+                    title = to_traditional(title)
+                source = hit.chunk.sources[0]
+                citation = Citation(f"{source.title}, Measure {measure}", source.url, hit.chunk.doc_id,
+                                    hit.chunk.chunk_id, measure)
+                return message("plan_line", ctx.lang, n=measure, title=title), citation
+        return "", None
+
+    def _from_passage(self, ctx: Context, hit: Hit) -> Answer:
+        """No card matched: show the best guide or plan passage, converted to the asker's script if Chinese."""
+        chunk = hit.chunk
+        text = chunk.text
+        lines = []
+        if ctx.lang == "zh-Hant" and chunk.lang == "zh-Hans":
+            text = to_traditional(text)
+        elif chunk.lang != ctx.lang and not (ctx.lang == "zh-Hant" and chunk.lang.startswith("zh")):
+            lines.append(message("fallback_english", ctx.lang))
+        lines.append(text)
+        citations = tuple(Citation(s.title, s.url, chunk.doc_id, chunk.chunk_id) for s in chunk.sources)
+        return Answer(text="\n\n".join(lines), language=ctx.lang, citations=citations,
+                      valid_as_of=chunk.valid_as_of, notes=("answered from a passage; no card matched",))
