@@ -30,9 +30,10 @@ class Context:
 class CuratedAnswerer:
     """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
 
-    def __init__(self, cards: dict[str, Card], min_dense_score: float) -> None:
+    def __init__(self, cards: dict[str, Card], min_dense_score: float, decline_margin: float = 0.0) -> None:
         self.cards = cards
         self.min_dense_score = min_dense_score
+        self.decline_margin = decline_margin
 
     # ------------------------------------------------------------ declines
 
@@ -47,6 +48,19 @@ class CuratedAnswerer:
                       notes=("best match below the calibrated score threshold",))
 
     # ------------------------------------------------------------ answers
+
+    def _is_decline(self, hit: Hit) -> bool:
+        card = self.cards.get(hit.chunk.doc_id) if hit.chunk.kind == "card" else None
+        return card is not None and card.kind == "decline"
+
+    def _answer_card_near(self, decline: Hit, others: Sequence[Hit]) -> Hit | None:
+        if decline.dense_score is None or self.decline_margin <= 0:
+            return None
+        for hit in others:
+            if (hit.chunk.kind == "card" and not self._is_decline(hit) and hit.dense_score is not None
+                    and hit.dense_score >= decline.dense_score - self.decline_margin):
+                return hit
+        return None
 
     def choose_cards(self, hits: Sequence[Hit]) -> list[tuple[Card, Hit]]:
         """The best card, and a second one when the question spans two topics."""
@@ -68,12 +82,17 @@ class CuratedAnswerer:
         if not ctx.hits:
             return self.decline(ctx.lang, reason="nothing retrieved")
         top = ctx.hits[0]
-        if top.chunk.kind == "card" and self.cards.get(top.chunk.doc_id, None) is not None \
-                and self.cards[top.chunk.doc_id].kind == "decline":
-            return self.decline(ctx.lang, top.chunk.doc_id, reason="matched a decline card")
+        hits = ctx.hits
+        if self._is_decline(top):
+            rival = self._answer_card_near(top, ctx.hits[1:3])
+            if rival is None:
+                return self.decline(ctx.lang, top.chunk.doc_id, reason="matched a decline card")
+            # A legitimate question that merely sounds like a refusal case ("can I work on visa-free entry?")
+            # gets the factual answer when a factual card is about as close.
+            hits = (rival, *[h for h in ctx.hits if h is not rival])
         if top.dense_score is not None and top.dense_score < self.min_dense_score:
             return self.low_confidence(ctx.lang)
-        chosen = self.choose_cards(ctx.hits)
+        chosen = self.choose_cards(hits)
         if not chosen:
             return self._from_passage(ctx, top)
         lines: list[str] = []

@@ -98,17 +98,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from .evaluate import dataset_files, load_cases, markdown_report, run_retrieval
+    from .evaluate_answers import markdown_answers, run_answers, summarise_answers
     from .pipeline import Bot
 
     cases = load_cases(dataset_files(Path(args.dataset)))
     bot = Bot.load(settings)
-    report = run_retrieval(bot, cases, modes=args.mode or ("hybrid", "dense", "lexical"))
-    text = markdown_report(report)
+    retrieval = run_retrieval(bot, cases, modes=args.mode or ("hybrid", "dense", "lexical"))
+    answers = summarise_answers(run_answers(bot, cases))
+    report = {"dataset": args.dataset, "cases": len(cases), "model": bot.embedder.model_id,
+              "retrieval": retrieval, "answers": answers}
+    text = markdown_report(retrieval) + "\n" + markdown_answers(answers)
     if args.report:
         out = Path(args.report)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "retrieval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-        (out / "retrieval.md").write_text(text, encoding="utf-8")
+        (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out / "report.md").write_text(text, encoding="utf-8")
     print(text)
     return 0
 

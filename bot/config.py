@@ -33,14 +33,19 @@ class Settings:
     # "torch" or "onnx" (dynamic int8 export, made once and cached); chosen by measurement, see BENCHMARKS.md.
     embed_backend: str = "torch"
     embed_batch_size: int = 16
-    # Retrieval: each ranker contributes its top ``candidates`` chunks; RRF constant 60 as in Cormack et al.
+    # Retrieval: each ranker contributes its top ``candidates`` units to reciprocal rank fusion. The RRF constant
+    # and BM25's weight were chosen on the QA set (BENCHMARKS.md): BM25 helps recall but is the noisier ranker.
     top_k: int = 5
     candidates: int = 60
-    rrf_k: int = 60
+    rrf_k: int = 10
+    lexical_weight: float = 0.5
     max_query_chars: int = 1000
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
     # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).
     min_dense_score: float = 0.30
+    # A decline card at the top yields to a factual card within this cosine margin (false declines cost more trust
+    # than a factual answer to an improper question; measured on the QA set).
+    decline_margin: float = 0.02
     # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
     llm_backend: str = "none"
     llm_base_url: str = "http://127.0.0.1:8080/v1"

@@ -162,24 +162,23 @@ def summarise(results: Sequence[RetrievalResult]) -> dict[str, Any]:
     }
 
 
-def retrieval_query(case: QACase) -> str:
-    """What retrieval sees for a case: follow-ups carry their conversation, as in the chat."""
-    return " \n".join([*case.history[-2:], case.question]) if case.history else case.question
-
-
 def run_retrieval(bot: Any, cases: Sequence[QACase], modes: Sequence[str] = ("hybrid", "dense", "lexical"),
                   k: int = 10) -> dict[str, dict[str, Any]]:
-    """Retrieval metrics per mode. Only cases that name an expected document take part."""
-    scored = [c for c in cases if c.expected]
+    """Retrieval metrics per mode, through the same path as a chat question (language, follow-ups). Cases without
+    an expected document, and injections (answered by the guard before any retrieval), do not take part."""
+    from .guard import looks_like_injection
+
+    scored = [c for c in cases if c.expected and not looks_like_injection(c.question)]
     report: dict[str, dict[str, Any]] = {}
     for mode in modes:
         results = []
         for case in scored:
             start = time.perf_counter()
-            hits = bot.search(retrieval_query(case), k=k, mode=mode, lang=case.lang)
+            ctx = bot.context(case.question, case.history, lang=case.lang, mode=mode, k=k)
             elapsed = (time.perf_counter() - start) * 1000
-            results.append(RetrievalResult(case, [h.chunk.doc_id for h in hits], elapsed))
+            results.append(RetrievalResult(case, [h.chunk.doc_id for h in ctx.hits], elapsed))
         report[mode] = summarise(results)
+        report[mode]["excluded_injections"] = sum(1 for c in cases if c.expected and looks_like_injection(c.question))
     return report
 
 

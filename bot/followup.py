@@ -1,5 +1,5 @@
 """Follow-up questions: "and at the airport?" means nothing alone. When a question is elliptical and there is an
-earlier user turn, retrieval sees both, and the answer says which earlier question it assumed."""
+earlier user turn, retrieval also ranks for both together, and the answer says which earlier question it assumed."""
 
 from __future__ import annotations
 
@@ -41,9 +41,7 @@ def is_elliptical(question: str) -> bool:
     return (cjk + words * 2) <= SHORT_CJK_CHARS if cjk else words <= SHORT_WORDS
 
 
-def contextual_query(question: str, history: Sequence[object]) -> tuple[str, str | None]:
-    """(what retrieval should see, the earlier question assumed, if any)."""
+def follow_up_of(question: str, history: Sequence[object]) -> str | None:
+    """The earlier question that this one continues, or None when it stands on its own."""
     previous = previous_user_turn(history)
-    if previous and is_elliptical(question):
-        return f"{previous}\n{question}", previous
-    return question, None
+    return previous if previous and is_elliptical(question) else None

@@ -11,7 +11,7 @@ from .clean import clean_query
 from .config import Settings
 from .corpus import load_cards
 from .embed import Embedder, load_embedder
-from .followup import contextual_query, previous_user_turn
+from .followup import follow_up_of, previous_user_turn
 from .guard import looks_like_injection
 from .index import load_index
 from .lang import LangGuess, detect
@@ -34,14 +34,15 @@ class Bot:
         settings = settings or Settings.from_env()
         embedder = embedder or load_embedder(settings)
         index = load_index(settings.index_dir, embedder.model_id)
-        retriever = HybridRetriever(index, embedder, settings.candidates, settings.rrf_k)
+        retriever = HybridRetriever(index, embedder, settings.candidates, settings.rrf_k, settings.lexical_weight)
         cards = load_cards(settings.corpus_dir)
         llm = None
         if settings.llm_backend != "none":
             from .llm import LLMAnswerer
 
             llm = LLMAnswerer.from_settings(settings)
-        return cls(settings, embedder, retriever, cards, CuratedAnswerer(cards, settings.min_dense_score), llm)
+        curated = CuratedAnswerer(cards, settings.min_dense_score, settings.decline_margin)
+        return cls(settings, embedder, retriever, cards, curated, llm)
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None) -> list[Hit]:
@@ -59,15 +60,16 @@ class Bot:
             return context.lang
         return guess.lang if guess.lang.startswith("zh") else "en"
 
-    def context(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Context:
+    def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
+                mode: Mode = "hybrid", k: int = 8) -> Context:
         """Retrieval for a question: cleaned, language decided, follow-ups resolved."""
         text = clean_query(question, self.settings.max_query_chars)
         if lang is not None and lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
         lang = lang or self.language(text, history)
-        query, previous = contextual_query(text, history)
-        hits = self.retriever.search(query, k=8, lang=lang)
-        plan_hits = self.retriever.search(query, k=2, lang=lang, kinds=("plan",))
+        previous = follow_up_of(text, history)
+        hits = self.retriever.search(text, k=k, mode=mode, lang=lang, context=previous)
+        plan_hits = self.retriever.search(text, k=2, mode=mode, lang=lang, kinds=("plan",), context=previous)
         return Context(text, lang, tuple(hits), tuple(plan_hits), previous)
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:

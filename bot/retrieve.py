@@ -16,12 +16,13 @@ from .schema import Chunk, Hit
 Mode = Literal["hybrid", "dense", "lexical"]
 
 
-def rrf(rankings: Iterable[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Reciprocal rank fusion: score(d) = sum over rankings of 1 / (k + rank), rank starting at 1."""
+def rrf(rankings: Iterable[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum over rankings of weight / (k + rank), rank starting at 1."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[i]
         for rank, key in enumerate(ranking, start=1):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
     return scores
 
 
@@ -48,13 +49,15 @@ def _collapse(rows: Iterable[tuple[int, float]], chunks: Sequence[Chunk], allowe
 
 
 class HybridRetriever:
-    def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60) -> None:
+    def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60,
+                 lexical_weight: float = 1.0) -> None:
         self.index = index
         self.embedder = embedder
         self.chunks = index.chunks
         self.lexical = LexicalIndex(index.tokens)
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.lexical_weight = lexical_weight
         self._vector_cache: dict[str, np.ndarray] = {}
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
@@ -84,13 +87,24 @@ class HybridRetriever:
         return _collapse(self.lexical.top(query, self.candidates * 8), self.chunks, allowed)
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", lang: str | None = None,
-               topics: Collection[str] | None = None, kinds: Collection[str] | None = None) -> list[Hit]:
-        """Top ``k`` units for the query, each shown by its chunk in ``lang`` when the unit has one."""
+               topics: Collection[str] | None = None, kinds: Collection[str] | None = None,
+               context: str | None = None) -> list[Hit]:
+        """Top ``k`` units for the query, each shown by its chunk in ``lang`` when the unit has one.
+
+        ``context`` (the earlier question of a follow-up) adds rankings for context + query: the follow-up's own
+        words say what is asked ("and the fees?"), the context says about what."""
         allowed = self._mask(topics, kinds)
         dense = self.dense(query, allowed) if mode in ("hybrid", "dense") else None
         lexical = self.lexical_ranking(query, allowed) if mode in ("hybrid", "lexical") else None
-        rankings = [r.units[: self.candidates] for r in (dense, lexical) if r is not None]
-        fused = rrf(rankings, self.rrf_k)
+        ranked = [(dense, 1.0), (lexical, self.lexical_weight if mode == "hybrid" else 1.0)]
+        if context:
+            joined = f"{context}\n{query}"
+            if mode in ("hybrid", "dense"):
+                ranked.append((self.dense(joined, allowed), 1.0))
+            if mode in ("hybrid", "lexical"):
+                ranked.append((self.lexical_ranking(joined, allowed), ranked[1][1]))
+        present = [(r, w) for r, w in ranked if r is not None]
+        fused = rrf([r.units[: self.candidates] for r, _ in present], self.rrf_k, [w for _, w in present])
         order = sorted(fused, key=lambda u: (-fused[u], u))[:k]
         hits = []
         for rank, unit in enumerate(order, start=1):
