@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from platformdirs import user_cache_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +21,10 @@ DEFAULT_MODEL = "embeddinggemma-300m"
 
 def _default_cache() -> Path:
     return Path(user_cache_dir("shenzhen-bot", appauthor=False))
+
+
+def _default_data() -> Path:
+    return Path(user_data_dir("shenzhen-bot", appauthor=False))
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,13 @@ class Settings:
     llm_temperature: float = 0.1
     # Sources in facts.md end here; shown when a passage carries no date of its own.
     default_valid_as_of: str = "2026-02-28"
+
+    # Visitors' feedback (SQLite). Kept outside the repo: it is data, not code.
+    feedback_db: Path = field(default_factory=lambda: _default_data() / "feedback.sqlite3")
+    # Web server
+    host: str = "127.0.0.1"
+    port: int = 7860
+    concurrency: int = 4
 
     @property
     def model_dir(self) -> Path:

@@ -1,0 +1,89 @@
+"""Visitors' thumbs up/down and comments, in SQLite.
+
+WAL mode and one short transaction per write: concurrent writers from the web server's threads (or several
+processes) queue on SQLite's lock instead of losing rows, and a killed process loses at most an uncommitted row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    language TEXT NOT NULL,
+    card_ids TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
+    comment TEXT NOT NULL DEFAULT ''
+)
+"""
+MAX_COMMENT = 2000
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    id: int
+    created_at: str
+    question: str
+    answer: str
+    language: str
+    card_ids: tuple[str, ...]
+    verdict: str
+    comment: str
+
+
+class FeedbackStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        # A fresh connection per call: safe across Gradio's worker threads; busy_timeout makes writers wait.
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def add(self, question: str, answer: str, language: str, card_ids: Sequence[str], verdict: str,
+            comment: str = "") -> int:
+        if verdict not in ("up", "down"):
+            raise ValueError("verdict must be 'up' or 'down'")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with closing(self._connect()) as db, db:
+            cursor = db.execute(
+                "INSERT INTO feedback (created_at, question, answer, language, card_ids, verdict, comment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (now, question, answer, language, json.dumps(list(card_ids)), verdict, comment[:MAX_COMMENT]),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def rows(self) -> Iterator[FeedbackRow]:
+        with closing(self._connect()) as db:
+            for row in db.execute("SELECT id, created_at, question, answer, language, card_ids, verdict, comment "
+                                  "FROM feedback ORDER BY id"):
+                yield FeedbackRow(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], row[7])
+
+
+def export_cases(store: FeedbackStore) -> Iterator[dict[str, object]]:
+    """Feedback as QA cases for a reviewer: a thumbs-up keeps the cards it got as the expectation; a thumbs-down
+    leaves ``expected_cards`` empty and marks the case ``needs_review`` so a person decides what it should be."""
+    for row in store.rows():
+        yield {
+            "id": f"feedback-{row.id}", "question": row.question, "lang": row.language, "topic": "",
+            "expected_cards": list(row.card_ids) if row.verdict == "up" else [],
+            "must_include": [], "must_not_include": [], "should_decline": False,
+            "needs_review": row.verdict == "down", "verdict": row.verdict, "comment": row.comment,
+            "answer_given": row.answer, "created_at": row.created_at,
+        }
