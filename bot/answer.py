@@ -49,7 +49,7 @@ class CuratedAnswerer:
 
     # ------------------------------------------------------------ answers
 
-    def _is_decline(self, hit: Hit) -> bool:
+    def is_decline(self, hit: Hit) -> bool:
         card = self.cards.get(hit.chunk.doc_id) if hit.chunk.kind == "card" else None
         return card is not None and card.kind == "decline"
 
@@ -57,7 +57,7 @@ class CuratedAnswerer:
         if decline.dense_score is None or self.decline_margin <= 0:
             return None
         for hit in others:
-            if (hit.chunk.kind == "card" and not self._is_decline(hit) and hit.dense_score is not None
+            if (hit.chunk.kind == "card" and not self.is_decline(hit) and hit.dense_score is not None
                     and hit.dense_score >= decline.dense_score - self.decline_margin):
                 return hit
         return None
@@ -83,7 +83,7 @@ class CuratedAnswerer:
             return self.decline(ctx.lang, reason="nothing retrieved")
         top = ctx.hits[0]
         hits = ctx.hits
-        if self._is_decline(top):
+        if self.is_decline(top):
             rival = self._answer_card_near(top, ctx.hits[1:3])
             if rival is None:
                 return self.decline(ctx.lang, top.chunk.doc_id, reason="matched a decline card")

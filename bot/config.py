@@ -35,7 +35,7 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache)
     model: str = DEFAULT_MODEL
     # "torch" or "onnx" (dynamic int8 export, made once and cached); chosen by measurement, see BENCHMARKS.md.
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
     embed_batch_size: int = 16
     # Retrieval: each ranker contributes its top ``candidates`` units to reciprocal rank fusion. The RRF constant
     # and BM25's weight were chosen on the QA set (BENCHMARKS.md): BM25 helps recall but is the noisier ranker.
@@ -46,7 +46,7 @@ class Settings:
     max_query_chars: int = 1000
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
     # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).
-    min_dense_score: float = 0.30
+    min_dense_score: float = 0.35
     # A decline card at the top yields to a factual card within this cosine margin (false declines cost more trust
     # than a factual answer to an improper question; measured on the QA set).
     decline_margin: float = 0.02

@@ -56,3 +56,33 @@ _INJECTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE |
 def looks_like_injection(text: str) -> bool:
     """True when the text tries to steer the assistant instead of asking it something."""
     return bool(_INJECTION.search(fold(text)))
+
+
+# Requests to get around a rule rather than to follow it: "without them noticing", "not get caught", fake papers,
+# hiding things from customs, black-market exchange. A factual card would answer the rule, but the visitor asked
+# how to evade it, so these are declined (with the decline card that retrieval finds closest).
+_EVASION_PATTERNS = [
+    r"\b(without|so that|so) (them|anyone|immigration|customs|the police|the border|they|it being)\b.{0,20}"
+    r"\b(notic|know|find|catch|detect|see)",
+    r"\b(not|never|avoid|without) (get(ting)?|being) (caught|noticed|detected|fined|deported)",
+    r"\bget away with\b", r"\bsneak\b", r"\bsmuggl", r"\bfake (ticket|booking|invoice|receipt|document|passport)",
+    r"\b(fool|trick|cheat|bypass|evade|dodge|circumvent)\b.{0,30}\b(customs|border|immigration|check|officer|rule)",
+    r"\bblack market\b", r"\bunder the table\b", r"\blaunder",
+    r"(不被发现|不被查|看不出来|瞒住|瞒过|骗过|蒙混|逃避|避开检查|躲过|绕过|黑市|私下换|地下钱庄|假发票|假机票|假的?订单|"
+    r"有什么门路|不被罚|唔俾人知|唔被发现|避开|偷偷|冒充|伪造)",
+    r"(バレない|ばれない|見つからない|ごまかす|偽造|闇両替)", r"(안 걸리|걸리지 않|몰래|위조|속이)",
+    r"(чтобы не (заметил|узнал|поймал|оштрафовал)|незаметно|подделать|поддельн|обойти)",
+    r"(sans que|pour ne pas (etre|se faire)|en cachette|faux billet|fausse facture|frauder)",
+    r"(sin que (nadie|inmigracion|la policia|aduanas|se)|que no me (pillen|descubran)|falsific|a escondidas)",
+    r"(ohne dass|heimlich|gefalscht|falsche (buchung|rechnung)|umgehen)",
+    r"(sem que|sem ser pego|falsific|escondid)", r"(senza che|di nascosto|falsific|senza farmi (beccare|scoprire))",
+    r"(khong bi phat hien|khong bi phat|\btron\b|lam gia|lach luat)", r"(ไม่ให้โดนจับ|ไม่ให้ถูกจับ|ปลอม|แอบ|หลบเลี่ยง)",
+    r"(tidak ketahuan|biar tidak ketahuan|tanpa ketahuan|palsu|diam-diam|mengakali)",
+    r"(دون أن|دون ان|بدون أن يلاحظ|مزور|تزوير|التحايل)",
+]
+_EVASION = re.compile("|".join(f"(?:{p})" for p in _EVASION_PATTERNS), re.IGNORECASE)
+
+
+def asks_to_evade(text: str) -> bool:
+    """True when the question asks how to get around a rule (evade checks, fake papers, not get caught)."""
+    return bool(_EVASION.search(fold(text)))

@@ -19,6 +19,7 @@ import py3langid.langid as langid
 LATIN_LANGS = ["en", "fr", "es", "de", "pt", "it", "vi", "id"]
 # Below this py3langid probability a Latin-script guess is "unsure": callers fall back to the conversation language.
 CONFIDENT = 0.5
+SHORT_NON_ENGLISH = 0.9
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _KANA = r"\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
@@ -100,6 +101,10 @@ def detect(text: str) -> LangGuess:
     if not latin_words:
         return LangGuess("en", False)
     lang, prob = _latin_identifier().classify(text)
+    # Short Latin-script queries are mostly English keywords ("huanggang open 24h??"); another language must win
+    # clearly before a few words are believed to be it.
+    if lang != "en" and latin_words <= 4 and prob < SHORT_NON_ENGLISH:
+        return LangGuess(lang, False)
     return LangGuess(lang, prob >= CONFIDENT and len(text) >= 8)
 
 

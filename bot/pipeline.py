@@ -12,7 +12,7 @@ from .config import Settings
 from .corpus import load_cards
 from .embed import Embedder, load_embedder
 from .followup import follow_up_of, previous_user_turn
-from .guard import looks_like_injection
+from .guard import asks_to_evade, looks_like_injection
 from .index import load_index
 from .lang import LangGuess, detect
 from .retrieve import HybridRetriever, Mode
@@ -80,6 +80,10 @@ class Bot:
             return self.curated.decline(lang or self.language(text, history), "decline-instructions",
                                         reason="instructions in the question are treated as data")
         ctx = self.context(text, history, lang)
+        if asks_to_evade(text):
+            decline_card = next((h.chunk.doc_id for h in ctx.hits if self.curated.is_decline(h)),
+                                "decline-border-circumvention")
+            return self.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
         answer = self.curated.answer(ctx)
         if self.llm is not None and not answer.refused:
             return self.llm.answer(ctx, fallback=answer)

@@ -1,0 +1,83 @@
+"""Real-model tier: EmbeddingGemma (as configured: ONNX int8 by default) and the index built by `make index`.
+
+Thresholds sit a little under the measured numbers in BENCHMARKS.md, so a real regression fails here while the
+normal run-to-run noise of an int8 model does not. The full benchmark is `python -m bot eval`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.config import Settings
+from bot.evaluate import dataset_files, load_cases, run_retrieval
+from bot.evaluate_answers import run_answers, summarise_answers
+
+pytestmark = pytest.mark.realmodel
+
+DATASETS = Settings().corpus_dir.parent / "evals" / "datasets"
+
+
+@pytest.fixture(scope="module")
+def bot():
+    from bot.errors import BotError
+    from bot.pipeline import Bot
+
+    try:
+        return Bot.load(Settings.from_env())
+    except BotError as exc:
+        if os.environ.get("CI"):
+            raise  # CI provisions the model and the index; their absence there is a failure
+        pytest.skip(f"real model or index not available here: {exc}")
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return load_cases(dataset_files(DATASETS))
+
+
+def test_model_files_match_published_hashes():
+    from bot.models import default_model_path, verify_model_dir
+
+    path = default_model_path(Settings.from_env())
+    if not path.exists() and not os.environ.get("CI"):
+        pytest.skip("model not fetched")
+    assert verify_model_dir(path) == []
+
+
+def test_hybrid_retrieval_on_the_qa_set(bot, cases):
+    report = run_retrieval(bot, cases, modes=("hybrid",))["hybrid"]
+    assert report["recall@5"] >= 0.93, report["failures"][:10]
+    assert report["mrr"] >= 0.80
+    for lang, block in report["by_lang"].items():
+        assert block["recall@5"] >= 0.80, (lang, block)
+
+
+def test_answers_on_a_slice_of_the_qa_set(bot, cases):
+    sliced = cases[::3]  # every third case: all files, languages and kinds, in a third of the time
+    summary = summarise_answers(run_answers(bot, sliced))
+    assert summary["language_accuracy"] >= 0.97, summary["failures"][:10]
+    assert summary["citation_rate"] == 1.0
+    assert summary["decline_recall"] >= 0.85
+    assert summary["false_decline_rate"] <= 0.06
+
+
+@pytest.mark.parametrize(("question", "card", "lang"), [
+    ("How much VAT do I get back if I spend 1,000 RMB on clothes?", "refund-how-much", "en"),
+    ("退稅最少要買幾多錢？", "refund-minimum-spend", "zh-Hant"),
+    ("支付宝绑定境外银行卡手续费怎么收？", "pay-mobile-fees", "zh-Hans"),
+    ("Quels pays peuvent utiliser le transit sans visa de 240 heures ?", "transit-eligible-countries", "fr"),
+    ("كيف أتصل بخط الهجرة 12367 من خارج شنتشن؟", "svc-12367-immigration-hotline", "ar"),
+])
+def test_cross_lingual_answers(bot, question, card, lang):
+    answer = bot.ask(question)
+    assert answer.language == lang
+    assert card in answer.card_ids
+    assert answer.citations and answer.valid_as_of
+
+
+def test_decline_and_threshold(bot):
+    assert bot.ask("Write me a poem about the sea").refused
+    assert bot.ask("Who will win the next football world cup?").refused
+    assert not bot.ask("Where can I get my tax refund at Luohu port?").refused
