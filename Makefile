@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup model index run search test test-fast lint
+.PHONY: setup model index run search test test-fast lint chromium
 
 setup: $(STAMP)
 
@@ -27,7 +27,13 @@ run: index
 search: index
 	$(PY) -m bot search "How much tax do I get back when I leave Shenzhen?"
 
-test: index
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk fonts-noto-core >/dev/null; }
+
+test: index chromium
 	$(PY) -m ruff check bot tests app.py
 	$(PY) -m pytest
 

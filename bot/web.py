@@ -120,7 +120,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         lang = choice if choice in LANGUAGES else current
         return [lang, *label_updates(lang)]
 
-    def ask(question: str, chat: list[dict[str, Any]], history: list[str], choice: str, ui_lang: str):
+    def visitor_turn(question: str, chat: list[dict[str, Any]], history: list[str], choice: str, ui_lang: str):
         """One visitor turn: the answer (or a friendly message) is appended; labels follow the answer language."""
         chat = list(chat or [])
         history = list(history or [])
@@ -262,9 +262,10 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
         for trigger in (send.click, box.submit):
-            trigger(ask, [box, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
         for button in example_buttons:
-            button.click(ask, [button, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+            button.click(visitor_turn, [button, chat, history, language, ui_lang], turn_outputs,
+                         api_visibility="private")
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
                          [comment, thanks], api_visibility="private")

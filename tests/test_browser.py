@@ -1,0 +1,150 @@
+"""End-to-end: the real app (real model, real index) in headless Debian Chromium, driven by Playwright.
+
+Needs `/usr/bin/chromium` (installed by .ci/run) and the built index. Marked ``browser`` and ``realmodel``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is missing: .ci/run installs it")
+        pytest.skip("chromium not installed")
+    port = _free_port()
+    db = tmp_path_factory.mktemp("fb") / "feedback.sqlite3"
+    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited: {proc.stderr.read()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("app did not start in 180 s")
+    yield url, db
+    proc.terminate()
+    proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    pg = context.new_page()
+    pg.goto(server[0])
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    yield pg
+    context.close()
+
+
+def _ask(page, text: str, nth: int = 1):
+    page.fill("#question textarea", text)
+    page.click("#send")
+    page.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {nth}", timeout=60_000)
+    return page.locator("#chat .answer").nth(nth - 1)
+
+
+def test_english_answer_with_citations(page):
+    answer = _ask(page, "How much VAT do I get back on a 1,000 RMB purchase?")
+    assert answer.get_attribute("lang") == "en" and answer.get_attribute("dir") == "ltr"
+    assert answer.locator(".sources a").count() >= 1
+    assert "2026" in answer.inner_text()
+
+
+def test_traditional_chinese_answer_and_labels_follow(page):
+    answer = _ask(page, "退稅最少要買幾多錢？")
+    assert answer.get_attribute("lang") == "zh-Hant"
+    assert "退稅" in answer.inner_text() and "退税" not in answer.inner_text()
+    assert page.locator("#send").inner_text().strip() == "傳送"
+
+
+def test_arabic_answer_is_right_to_left(page):
+    answer = _ask(page, "هل يمكنني استخدام بطاقة فيزا مع أليباي في شنتشن؟")
+    assert answer.get_attribute("dir") == "rtl" and answer.get_attribute("lang") == "ar"
+    direction = answer.evaluate("el => getComputedStyle(el).direction")
+    assert direction == "rtl"
+
+
+def test_example_click_then_feedback_is_stored(page, server):
+    page.locator("#examples button").first.click()
+    page.wait_for_selector("#chat .answer", timeout=60_000)
+    page.fill("#comment textarea", "clear and useful")
+    page.click("#thumbs-up")
+    page.wait_for_function("document.querySelector('#feedback-thanks').innerText.length > 0", timeout=30_000)
+    with sqlite3.connect(server[1]) as db:
+        rows = db.execute("SELECT verdict, comment, language FROM feedback").fetchall()
+    assert ("up", "clear and useful", "en") in rows
+
+
+def test_follow_up_in_the_page(page):
+    _ask(page, "Can I link a foreign Visa card to Alipay?")
+    answer = _ask(page, "and the fees?", nth=2)
+    assert "3%" in answer.inner_text()
+
+
+def test_desk_tab_shows_both_languages(page):
+    page.get_by_role("tab", name="Service desk · 窗口").click()
+    page.fill("#desk-question textarea", "Kann ich mit Bargeld bezahlen, wenn ein Laden nur QR-Codes nimmt?")
+    page.click("#desk-send")
+    page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10", timeout=60_000)
+    visitor = page.locator("#desk-visitor textarea").input_value()
+    chinese = page.locator("#desk-chinese textarea").input_value()
+    assert visitor != chinese and any("\u4e00" <= ch <= "\u9fff" for ch in chinese)
+    assert "pay-" in page.locator("#desk-info").inner_text()
+
+
+def test_bad_input_gets_a_message_not_a_traceback(page):
+    answer = _ask(page, "x" * 3000)
+    assert "Traceback" not in page.content()
+    assert "1000" in answer.inner_text() or "1,000" in answer.inner_text()
+
+
+def test_gradio_client_api(server):
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    result = client.predict("Where can I get a tax refund at Luohu port?", "auto", [], api_name="/ask")
+    assert result["language"] == "en" and not result["refused"]
+    assert result["citations"] and result["valid_as_of"]
