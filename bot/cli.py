@@ -63,12 +63,18 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     chunks = chunk_documents(docs)
     print(f"{len(chunks)} chunks from {len(docs)} documents; loading model {settings.model}", file=sys.stderr)
     embedder = load_embedder(settings)
-    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=not sys.stderr.isatty())
+    interactive = sys.stderr.isatty()
+    bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=not interactive)
+    reported = [0]
 
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.n = done
         bar.refresh()
+        # In CI logs (no terminal) a line per tenth instead of a bar.
+        if not interactive and (done * 10 // max(total, 1) > reported[0] or done == total):
+            reported[0] = done * 10 // max(total, 1)
+            print(f"embedded {done}/{total} chunks", file=sys.stderr, flush=True)
 
     report = build_index(chunks, embedder, settings.index_dir, progress)
     bar.close()
@@ -180,6 +186,18 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from .bench import markdown_bench, run_bench, save
+
+    report = run_bench(settings, Path(args.dataset), compare_torch=not args.no_torch)
+    if args.report:
+        save(report, Path(args.report) / "bench.json")
+    print(markdown_bench(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", help="folder for the JSON and Markdown report")
     evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
     evaluate.set_defaults(func=cmd_eval)
+
+    bench = sub.add_parser("bench", help="latency and memory benchmark")
+    bench.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"))
+    bench.add_argument("--report", help="folder for bench.json")
+    bench.add_argument("--no-torch", action="store_true", help="skip the torch fp32 baseline")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

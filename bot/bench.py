@@ -1,0 +1,94 @@
+"""Performance benchmark: load time, query embedding, search and ask latency, peak memory.
+
+Figures are medians (and p95) over the QA set's questions, with ratios against baselines run in the same process:
+torch fp32 vs the ONNX int8 backend for query embedding, and each retrieval mode against BM25 alone.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .evaluate import dataset_files, load_cases, percentile
+
+
+def _timed(fn: Callable[[str], object], inputs: Sequence[str]) -> dict[str, float]:
+    times = []
+    for text in inputs:
+        start = time.perf_counter()
+        fn(text)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
+            "n": len(times)}
+
+
+def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True) -> dict[str, Any]:
+    from .embed import load_embedder
+    from .pipeline import Bot
+
+    questions = [c.question for c in load_cases(dataset_files(dataset))]
+    start = time.perf_counter()
+    bot = Bot.load(settings)
+    load_s = time.perf_counter() - start
+    bot.ask(questions[0])  # warm-up
+    retriever = bot.retriever
+
+    def uncached(fn: Callable[[str], object]) -> Callable[[str], object]:
+        def run(text: str) -> object:
+            retriever._vector_cache.clear()  # every question pays for its own embedding, as a new visitor's does
+            return fn(text)
+        return run
+
+    report: dict[str, Any] = {
+        "machine": {"cpu_count": __import__("os").cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "model": bot.embedder.model_id, "index_chunks": len(retriever.chunks), "questions": len(questions),
+        "load_seconds": round(load_s, 2),
+        "query_embedding": _timed(lambda q: bot.embedder.embed_queries([q]), questions),
+        "search": {
+            "lexical": _timed(uncached(lambda q: retriever.search(q, 8, "lexical")), questions),
+            "dense": _timed(uncached(lambda q: retriever.search(q, 8, "dense")), questions),
+            "hybrid": _timed(uncached(lambda q: retriever.search(q, 8, "hybrid")), questions),
+        },
+        "ask": _timed(uncached(lambda q: bot.ask(q)), questions),
+    }
+    if compare_torch and settings.embed_backend != "torch":
+        torch_embedder = load_embedder(Settings.from_env(embed_backend="torch"))
+        torch_times = _timed(lambda q: torch_embedder.embed_queries([q]), questions)
+        report["query_embedding_torch_fp32"] = torch_times
+        report["onnx_speedup_vs_torch"] = round(torch_times["median_ms"] / report["query_embedding"]["median_ms"], 2)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return report
+
+
+def markdown_bench(r: dict[str, Any]) -> str:
+    s = r["search"]
+    lines = [
+        f"Model `{r['model']}`, {r['index_chunks']} chunks, {r['questions']} questions, "
+        f"{r['machine']['cpu_count']} cores ({r['machine']['platform']}).", "",
+        "| step | median ms | p95 ms |", "|---|---|---|",
+        f"| query embedding | {r['query_embedding']['median_ms']} | {r['query_embedding']['p95_ms']} |",
+    ]
+    if "query_embedding_torch_fp32" in r:
+        t = r["query_embedding_torch_fp32"]
+        lines.append(f"| query embedding, torch fp32 (baseline) | {t['median_ms']} | {t['p95_ms']} |")
+    for mode in ("lexical", "dense", "hybrid"):
+        lines.append(f"| search, {mode} (uncached) | {s[mode]['median_ms']} | {s[mode]['p95_ms']} |")
+    lines += [f"| ask, end to end (uncached) | {r['ask']['median_ms']} | {r['ask']['p95_ms']} |", "",
+              f"Model + index load: {r['load_seconds']} s. Peak RSS: {r['peak_rss_mb']} MB."]
+    if "onnx_speedup_vs_torch" in r:
+        lines.append(f"ONNX int8 query embedding is {r['onnx_speedup_vs_torch']}× faster than torch fp32 "
+                     "(same process, same questions).")
+    return "\n".join(lines) + "\n"
+
+
+def save(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")

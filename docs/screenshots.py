@@ -1,0 +1,44 @@
+"""Take the README screenshots from the running app: `python docs/screenshots.py http://127.0.0.1:7860/`."""
+
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main(url: str) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        for n, question in enumerate(["退稅最少要買幾多錢？", "咁喺邊度攞錢？"], start=1):
+            page.fill("#question textarea", question)
+            page.click("#send")
+            page.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {n}", timeout=60_000)
+        time.sleep(1)
+        page.screenshot(path=str(OUT / "chat.png"), full_page=True)
+        page.get_by_role("tab", name="Service desk · 窗口").click()
+        page.fill("#desk-question textarea", "Est-ce que je peux payer en espèces si le magasin refuse ?")
+        page.click("#desk-send")
+        page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10", timeout=60_000)
+        time.sleep(1)
+        page.screenshot(path=str(OUT / "desk.png"), full_page=True)
+        mobile = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+        mobile.goto(url)
+        mobile.wait_for_selector("#question textarea", timeout=60_000)
+        mobile.fill("#question textarea", "كم يوما يمكنني البقاء بدون تأشيرة في العبور؟")
+        mobile.click("#send")
+        mobile.wait_for_selector("#chat .answer", timeout=60_000)
+        time.sleep(1)
+        mobile.screenshot(path=str(OUT / "mobile-ar.png"), full_page=False)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:7860/")
