@@ -198,6 +198,17 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
+    from .feedback import FeedbackStore, export_cases
+
+    path = settings.feedback_db
+    if not path.exists():
+        raise BotError(f"No feedback yet: {path} does not exist.")
+    for case in export_cases(FeedbackStore(path)):
+        print(json.dumps(case, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", help="folder for the JSON and Markdown report")
     evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
     evaluate.set_defaults(func=cmd_eval)
+
+    feedback = sub.add_parser("feedback", help="visitors' feedback")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
+    feedback_sub.add_parser("export", help="print feedback as JSONL QA cases for review").set_defaults(
+        func=cmd_feedback_export)
 
     bench = sub.add_parser("bench", help="latency and memory benchmark")
     bench.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"))

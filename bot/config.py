@@ -41,7 +41,7 @@ class Settings:
     # and BM25's weight were chosen on the QA set (BENCHMARKS.md): BM25 helps recall but is the noisier ranker.
     top_k: int = 5
     candidates: int = 60
-    rrf_k: int = 10
+    rrf_k: int = 5
     lexical_weight: float = 0.5
     max_query_chars: int = 1000
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.

@@ -40,3 +40,15 @@ def test_index_command_builds(hash_settings):
     assert result.returncode == 0, result.stderr
     assert "index ready" in result.stderr
     assert (hash_settings.index_dir / "CURRENT").is_file()
+
+
+def test_feedback_export_as_qa_cases(tmp_path):
+    from bot.feedback import FeedbackStore
+
+    db = tmp_path / "fb.sqlite3"
+    FeedbackStore(db).add("退税最低多少？", "200元", "zh-Hans", ["refund-minimum-spend"], "up", "好")
+    result = subprocess.run([sys.executable, "-m", "bot", "feedback", "export"], capture_output=True, text=True,
+                            env={**os.environ, "BOT_FEEDBACK_DB": str(db)}, cwd=PROJECT_ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    case = json.loads(result.stdout.splitlines()[0])
+    assert case["question"] == "退税最低多少？" and case["expected_cards"] == ["refund-minimum-spend"]

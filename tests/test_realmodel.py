@@ -48,10 +48,10 @@ def test_model_files_match_published_hashes():
 
 def test_hybrid_retrieval_on_the_qa_set(bot, cases):
     report = run_retrieval(bot, cases, modes=("hybrid",))["hybrid"]
-    assert report["recall@5"] >= 0.93, report["failures"][:10]
-    assert report["mrr"] >= 0.80
+    assert report["recall@5"] >= 0.95, report["failures"][:10]
+    assert report["mrr"] >= 0.84
     for lang, block in report["by_lang"].items():
-        assert block["recall@5"] >= 0.80, (lang, block)
+        assert block["recall@5"] >= 0.85, (lang, block)
 
 
 def test_answers_on_a_slice_of_the_qa_set(bot, cases):
@@ -59,8 +59,9 @@ def test_answers_on_a_slice_of_the_qa_set(bot, cases):
     summary = summarise_answers(run_answers(bot, sliced))
     assert summary["language_accuracy"] >= 0.97, summary["failures"][:10]
     assert summary["citation_rate"] == 1.0
-    assert summary["decline_recall"] >= 0.85
-    assert summary["false_decline_rate"] <= 0.06
+    assert summary["card_accuracy"] >= 0.72
+    assert summary["decline_recall"] >= 0.75
+    assert summary["false_decline_rate"] <= 0.05
 
 
 @pytest.mark.parametrize(("question", "card", "lang"), [
