@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup model index run search test test-fast lint chromium
+.PHONY: setup model index run search test test-fast lint chromium gate
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ chromium:
 test: index chromium
 	$(PY) -m ruff check bot tests app.py
 	$(PY) -m pytest
+
+# The QA benchmark with the real model, failing on a >2-point drop of any headline metric (evals/baseline.json).
+gate: index
+	$(PY) -m bot eval --gate --report reports/eval
 
 test-fast: setup
 	$(PY) -m pytest -m "not realmodel"

@@ -120,6 +120,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         (out / "report.md").write_text(text, encoding="utf-8")
     print(text)
+    from .gate import compare, headlines, load_baseline, write_baseline
+
+    baseline_path = Path(args.baseline)
+    if args.write_baseline and "hybrid" in retrieval:
+        write_baseline(baseline_path, report)
+        print(f"baseline written to {baseline_path}", file=sys.stderr)
+    if (args.gate or args.write_baseline) and "hybrid" not in retrieval:
+        raise BotError("the gate and the baseline use hybrid retrieval: run without --mode, or include hybrid")
+    if args.gate:
+        problems = compare(headlines(report), load_baseline(baseline_path))
+        if problems:
+            print("quality gate FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
+        print(f"quality gate passed against {baseline_path}", file=sys.stderr)
     return 0
 
 
@@ -246,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="a JSONL file or a folder of them")
     evaluate.add_argument("--report", help="folder for the JSON and Markdown report")
     evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
+    evaluate.add_argument("--baseline", default=str(Settings().corpus_dir.parent / "evals" / "baseline.json"),
+                          help="headline metrics to hold (default evals/baseline.json)")
+    evaluate.add_argument("--gate", action="store_true", help="exit 1 when a headline metric drops > 2 points")
+    evaluate.add_argument("--write-baseline", action="store_true", help="store this run's headlines as baseline")
     evaluate.set_defaults(func=cmd_eval)
 
     feedback = sub.add_parser("feedback", help="visitors' feedback")
