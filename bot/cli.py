@@ -110,6 +110,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     cases = load_cases(dataset_files(Path(args.dataset)))
     bot = Bot.load(settings)
     retrieval = run_retrieval(bot, cases, modes=args.mode or ("hybrid", "dense", "lexical"))
+    if args.langchain_baseline:
+        from .evaluate_langchain import run_langchain_baseline
+
+        retrieval["langchain-baseline"] = run_langchain_baseline(settings, cases)
     answers = summarise_answers(run_answers(bot, cases))
     report = {"dataset": args.dataset, "cases": len(cases), "model": bot.embedder.model_id,
               "retrieval": retrieval, "answers": answers}
@@ -262,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
     evaluate.add_argument("--baseline", default=str(Settings().corpus_dir.parent / "evals" / "baseline.json"),
                           help="headline metrics to hold (default evals/baseline.json)")
+    evaluate.add_argument("--langchain-baseline", action="store_true",
+                          help="also measure plain LangChain (HuggingFaceEmbeddings + FAISS store, defaults)")
     evaluate.add_argument("--gate", action="store_true", help="exit 1 when a headline metric drops > 2 points")
     evaluate.add_argument("--write-baseline", action="store_true", help="store this run's headlines as baseline")
     evaluate.set_defaults(func=cmd_eval)

@@ -7,13 +7,13 @@ safetensors folder; the files it writes get their own sha256 list so they too ar
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
 from .errors import ModelUnavailable
+from .models import sha256_file
 
 QUANTIZED = "onnx/model_quint8_avx2.onnx"
 _HASHES = "export.sha256.json"
@@ -22,14 +22,6 @@ _HASHES = "export.sha256.json"
 def export_dir_for(model_ref: str) -> Path:
     src = Path(model_ref)
     return src.parent / f"{src.name}-onnx-int8"
-
-
-def _hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _files(folder: Path) -> list[Path]:
@@ -48,7 +40,7 @@ def export_onnx(model_ref: str) -> Path:
         # avx2 kernels run on every x86-64 machine we target; the avx512 variant gave no measurable gain here.
         export_dynamic_quantized_onnx_model(model, "avx2", str(out))
         (out / "onnx" / "model.onnx").unlink()  # the fp32 export (1.2 GB) is only a step towards the int8 one
-        hashes = {str(p.relative_to(out)): _hash(p) for p in _files(out)}
+        hashes = {str(p.relative_to(out)): sha256_file(p) for p in _files(out)}
         (out / _HASHES).write_text(json.dumps(hashes, indent=1))
         if target.exists():
             shutil.rmtree(target)
@@ -66,7 +58,7 @@ def verified_export(model_ref: str) -> Path:
     expected = json.loads(listing.read_text())
     for name, digest in expected.items():
         path = target / name
-        if not path.is_file() or _hash(path) != digest:
+        if not path.is_file() or sha256_file(path) != digest:
             raise ModelUnavailable(f"ONNX export file {path} is missing or changed; run "
                                    "`python -m bot models fetch --onnx` to export it again.")
     return target
