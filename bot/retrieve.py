@@ -59,6 +59,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.lexical_weight = lexical_weight
         self._vector_cache: dict[str, np.ndarray] = {}
+        self._masks: dict[tuple[tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             self._rows_by_unit.setdefault(chunk.unit_id, []).append(row)
@@ -66,7 +67,12 @@ class HybridRetriever:
     def _mask(self, topics: Collection[str] | None, kinds: Collection[str] | None) -> np.ndarray | None:
         if not topics and not kinds:
             return None
-        return np.array([(not topics or c.topic in topics) and (not kinds or c.kind in kinds) for c in self.chunks])
+        # Every question also searches the plan measures: build each filter's mask once, not once per question.
+        key = (tuple(sorted(topics or ())), tuple(sorted(kinds or ())))
+        if key not in self._masks:
+            self._masks[key] = np.array([(not topics or c.topic in topics) and (not kinds or c.kind in kinds)
+                                         for c in self.chunks])
+        return self._masks[key]
 
     def _embed(self, query: str) -> np.ndarray:
         # A follow-up or an evaluation of several modes asks for the same vector again; embedding is the slow part.

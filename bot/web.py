@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import Any
 
 import gradio as gr
@@ -65,6 +66,11 @@ def answer_html(answer: Answer) -> str:
         meta.append(f"<div class='valid'>{_esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
     return (f'<div class="answer" dir="{direction}" lang="{_esc(lang)}">{"".join(paragraphs)}'
             f'<div class="meta">{"".join(meta)}</div></div>')
+
+
+def _plain(markup: str) -> str:
+    """Text of a chat message we rendered, for the feedback log."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).strip()
 
 
 def _user_html(text: str) -> str:
@@ -156,8 +162,8 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index < 1 or index >= len(chat or []):
             return
-        question = html.unescape(str(chat[index - 1].get("content", "")))
-        answer = html.unescape(str(chat[index].get("content", "")))
+        question = _plain(str(chat[index - 1].get("content", "")))
+        answer = _plain(str(chat[index].get("content", "")))
         try:
             lang = detect(question).lang
             store.add(question, answer, lang, [], "up" if data.liked else "down")
