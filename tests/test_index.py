@@ -95,3 +95,22 @@ def test_old_builds_are_pruned(hash_settings):
     for n in range(4):
         build_index(chunks[: len(chunks) - n], HashEmbedder(), hash_settings.index_dir)
     assert len([p for p in (hash_settings.index_dir / "builds").iterdir()]) == 2
+
+
+def test_large_corpora_get_an_hnsw_index_that_finds_the_same_neighbours():
+    import numpy as np
+
+    from bot.index import new_vector_index
+
+    rng = np.random.default_rng(3)
+    data = rng.standard_normal((2000, 64)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    exact, approx = new_vector_index(64, 2000, hnsw_above=5000), new_vector_index(64, 2000, hnsw_above=1000)
+    assert "HNSW" in type(approx).__name__ and "Flat" in type(exact).__name__
+    for index in (exact, approx):
+        index.add(data)
+    _, truth = exact.search(data[:50], 5)
+    _, found = approx.search(data[:50], 5)
+    assert np.mean([len(set(a) & set(b)) / 5 for a, b in zip(truth, found, strict=True)]) >= 0.95
+    # the rebuild path reads old vectors back out of either kind
+    assert np.allclose(approx.reconstruct_n(0, 10), data[:10])
