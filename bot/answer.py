@@ -96,7 +96,6 @@ class CuratedAnswerer:
         if not chosen:
             return self._from_passage(ctx, top)
         lines: list[str] = []
-        notes: list[str] = []
         if ctx.previous:
             lines.append(message("followup_assumed", ctx.lang, previous=ctx.previous))
         citations: list[Citation] = []
@@ -116,7 +115,7 @@ class CuratedAnswerer:
         return Answer(
             text="\n\n".join(lines), language=ctx.lang, citations=tuple(citations),
             valid_as_of=min(c.valid_as_of for c, _ in chosen), card_ids=tuple(c.card_id for c, _ in chosen),
-            escalation=",".join(escalations), notes=tuple(notes),
+            escalation=",".join(escalations),
         )
 
     def _plan_line(self, ctx: Context, cards: Sequence[Card]) -> tuple[str, Citation | None]:

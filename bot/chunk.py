@@ -36,7 +36,7 @@ def _split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
 def guide_sections(body: str) -> list[tuple[str, str]]:
     """(heading, text) for each ``## `` section; text before the first heading is dropped only if empty."""
     sections: list[tuple[str, str]] = []
-    heading, lines = "", []
+    heading, lines = "", list[str]()
     for line in body.splitlines():
         if line.startswith("## "):
             if heading or "".join(lines).strip():

@@ -141,16 +141,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "answer": answer.text, "language": answer.language, "refused": answer.refused,
-        "citations": [{"title": c.title, "url": c.url, "doc_id": c.doc_id, "chunk_id": c.chunk_id,
-                       "measure": c.measure} for c in answer.citations],
-        "valid_as_of": answer.valid_as_of, "card_ids": list(answer.card_ids), "escalation": answer.escalation,
-        "notes": list(answer.notes),
-    }
-
-
 def render(answer: Answer) -> str:
     """The answer as a visitor or a service-window clerk reads it: text, sources, date."""
     from .messages import message
@@ -184,7 +174,7 @@ def _ask_jsonl(bot: Any, path: str) -> int:
                     raise ValueError("'history' must be a list")
                 start = time.perf_counter()
                 answer = bot.ask(case.get("question"), history=history, lang=case.get("lang"))
-                row.update(answer_json(answer), latency_ms=round((time.perf_counter() - start) * 1000, 2))
+                row.update(answer.as_json(), latency_ms=round((time.perf_counter() - start) * 1000, 2))
             except (BotError, ValueError) as exc:
                 row.update(error=str(exc), line=n)
             print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -200,7 +190,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not args.question:
         raise BotError("give a QUESTION, or --jsonl FILE")
     answer = bot.ask(args.question, lang=args.lang)
-    print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2) if args.json else render(answer))
+    print(json.dumps(answer.as_json(), ensure_ascii=False, indent=2) if args.json else render(answer))
     return 0
 
 

@@ -141,7 +141,9 @@ class Summary:
 
 
 def summarise(results: Sequence[RetrievalResult]) -> dict[str, Any]:
-    overall, by_lang, by_topic = Summary(), defaultdict(Summary), defaultdict(Summary)
+    overall = Summary()
+    by_lang: defaultdict[str, Summary] = defaultdict(Summary)
+    by_topic: defaultdict[str, Summary] = defaultdict(Summary)
     for r in results:
         m = r.metrics()
         overall.add(m)

@@ -40,11 +40,12 @@ class LLMAnswerer:
         match settings.llm_backend:
             case "openai":
                 from langchain_openai import ChatOpenAI
+                from pydantic import SecretStr
 
                 if not settings.llm_model:
                     raise ValueError("BOT_LLM_MODEL must name the model served at BOT_LLM_BASE_URL")
                 model: BaseChatModel = ChatOpenAI(
-                    base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
+                    base_url=settings.llm_base_url, model=settings.llm_model, api_key=SecretStr(settings.llm_api_key),
                     temperature=settings.llm_temperature, timeout=60, max_retries=1,
                 )
             case "llamacpp":

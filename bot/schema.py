@@ -106,3 +106,13 @@ class Answer:
     card_ids: tuple[str, ...] = ()
     escalation: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_json(self) -> dict[str, object]:
+        """The one JSON shape of an answer, shared by the CLI (`ask --json/--jsonl`) and the web API (`/ask`)."""
+        return {
+            "answer": self.text, "language": self.language, "refused": self.refused,
+            "citations": [{"title": c.title, "url": c.url, "doc_id": c.doc_id, "chunk_id": c.chunk_id,
+                           "measure": c.measure} for c in self.citations],
+            "valid_as_of": self.valid_as_of, "card_ids": list(self.card_ids), "escalation": self.escalation,
+            "notes": list(self.notes),
+        }

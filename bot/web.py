@@ -211,12 +211,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             answer = bot.ask(question, history=history or [], lang=language if language in LANGUAGES else None)
         except Exception as exc:
             return {"error": _error_text(exc, _guess_lang(question, language))}
-        return {
-            "answer": answer.text, "language": answer.language, "refused": answer.refused,
-            "citations": [{"title": c.title, "url": c.url, "doc_id": c.doc_id, "chunk_id": c.chunk_id}
-                          for c in answer.citations],
-            "valid_as_of": answer.valid_as_of, "card_ids": list(answer.card_ids), "escalation": answer.escalation,
-        }
+        return answer.as_json()
 
     with gr.Blocks(title=message("ui_title", "en")) as app:
         ui_lang = gr.State("en")
