@@ -35,6 +35,7 @@ def small_corpus(tmp_path: Path) -> Path:
     shutil.copy(next((CORPUS / "plan").glob("*.raw.txt")), root / "plan")
     (root / "guides").mkdir()
     shutil.copy(CORPUS / "guides" / "payment.en.md", root / "guides")
+    shutil.copytree(CORPUS / "rules", root / "rules", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     for rel in FIXTURE_CARDS:
         data = yaml.safe_load((CORPUS / "cards" / rel).read_text(encoding="utf-8"))
         data.pop("related", None)
