@@ -20,6 +20,9 @@ HEADLINES: dict[str, tuple[str, str, bool]] = {
     "card_accuracy": ("answers", "card_accuracy", True),
     "key_fact_pass_rate": ("answers", "key_fact_pass_rate", True),
     "citation_rate": ("answers", "citation_rate", True),
+    "citation_validity": ("answers", "citation_validity", True),
+    # Exact answers from the rule checkers (evals/datasets/qa.checks.jsonl): computed dates and amounts.
+    "checks_key_fact_pass_rate": ("answers", "by_dataset/checks/key_fact_pass_rate", True),
     "decline_recall": ("answers", "decline_recall", True),
     "false_decline_rate": ("answers", "false_decline_rate", False),
 }
@@ -29,7 +32,11 @@ def headlines(report: dict[str, Any]) -> dict[str, float]:
     out = {}
     for name, (section, key, _) in HEADLINES.items():
         block = report[section]["hybrid"] if section == "retrieval" else report[section]
-        out[name] = float(block[key])
+        *path, leaf = key.split("/")
+        for step in path:
+            block = block.get(step, {})
+        if leaf in block and block[leaf] is not None:
+            out[name] = float(block[leaf])
     return out
 
 
@@ -38,6 +45,9 @@ def compare(current: dict[str, float], baseline: dict[str, float], tolerance: fl
     problems = []
     for name, (_, _, higher) in HEADLINES.items():
         if name not in baseline:
+            continue
+        if name not in current:
+            problems.append(f"{name}: missing from this run (baseline {baseline[name]:.3f})")
             continue
         drop = (baseline[name] - current[name]) if higher else (current[name] - baseline[name])
         if drop > tolerance + 1e-9:

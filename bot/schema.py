@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -106,6 +107,8 @@ class Answer:
     card_ids: tuple[str, ...] = ()
     escalation: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # A rule checker's computation (``CheckResult.as_json``) when the question carried its inputs.
+    check: Mapping[str, object] | None = None
 
     def as_json(self) -> dict[str, object]:
         """The one JSON shape of an answer, shared by the CLI (`ask --json/--jsonl`) and the web API (`/ask`)."""
@@ -114,5 +117,5 @@ class Answer:
             "citations": [{"title": c.title, "url": c.url, "doc_id": c.doc_id, "chunk_id": c.chunk_id,
                            "measure": c.measure} for c in self.citations],
             "valid_as_of": self.valid_as_of, "card_ids": list(self.card_ids), "escalation": self.escalation,
-            "notes": list(self.notes),
+            "notes": list(self.notes), "check": dict(self.check) if self.check is not None else None,
         }

@@ -1,0 +1,186 @@
+"""From a chat question to a checker run: which checker (if any), its inputs, and the rendered result.
+
+A checker runs only when the question carries an input for it (an amount, a date, a nationality, a route) or
+plainly asks for a computation ("how much will I get back?"); general questions keep the plain card answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from ..errors import BadInput
+from ..extract import Extracted, Money, extract
+from ..lang import fold
+from ..rules import RuleBook
+from ..schema import Answer, Citation
+from .payment import PaymentQuery, check_payment
+from .refund import RefundQuery, check_refund
+from .render import render, render_error
+from .result import CheckResult
+from .transit import TransitQuery, check_transit
+
+TOPIC_CHECKER = {"tax_refund": "refund", "transit": "transit", "entry": "transit", "payment": "payment"}
+
+# Words that name a checker's subject, on folded text (t2s, lower case, no accents), so a question about
+# "refund" with an amount goes to the refund checker even when retrieval ranked another topic first.
+SUBJECT = {
+    "refund": re.compile(r"refund|tax.?free|tax back|退税|能退|可以退|退多少|退几多|即买即退|税金|還付|还付|免税|"
+                         r"환급|세금|возврат|ндс|recuperer|"
+                         r"detaxe|remboursement|reembolso|devolucion|steuerruckerstattung|rimborso|"
+                         r"hoan thue|คืนภาษี|pengembalian pajak"),
+    "transit": re.compile(r"transit|visa.?free|240|过境|免签|トランジット|ビザ|경유|무비자|транзит|безвиз|"
+                          r"sans visa|sin visa|visumfrei|senza visto|sem visto|mien thi thuc|ฟรีวีซ่า|bebas visa"),
+    "payment": re.compile(r"alipay|wechat|支付宝|微信|e-?cny|数字人民币|デジタル人民元|디지털|알리페이|위챗|"
+                          r"алипэй|вичат|цифров.{0,3} юан|payer|pagar|bezahlen|pagare|thanh toan|จ่าย|bayar|"
+                          r"\bpay\b|payment|付款|支付|決済|支払|결제|оплат"),
+}
+
+# A request to compute, with no inputs yet: answer with what is missing instead of staying silent about it.
+ASKS_TO_COMPUTE = {
+    "refund": re.compile(r"how much .{0,20}(get|receive|back|refund)|能退多少|可以退多少|退多少|退几多|退返几多|"
+                         r"いくら.{0,6}(戻|還付|返)|얼마.{0,6}(돌려|환급)|сколько .{0,20}(верн|возврат)|"
+                         r"combien .{0,30}(rembours|recuper|recevoir)|cuanto .{0,30}(devuelv|reembols|recib)|"
+                         r"wie viel .{0,30}(zuruck|erstatt)|quanto .{0,30}(rimbors|restitu|recuper)"),
+    "transit": re.compile(r"(when|by when|until when) .{0,20}(leave|exit|depart)|how long can i stay|"
+                          r"什么时候.{0,6}(离开|离境|出境|走)|最晚|几号.{0,4}(走|离)|幾時.{0,4}(走|離)|"
+                          r"いつまで|언제까지|до какого|когда .{0,20}(уехать|покинуть|выехать)|"
+                          r"jusqu.{0,3}quand|hasta cuando|bis wann|fino a quando|ate quando"),
+    "payment": re.compile(r"how much .{0,10}fee|手续费|手續費|手数料|수수료|комисси|frais|comision|gebuhr|commissione|"
+                          r"taxa|phi giao dich|ค่าธรรมเนียม|biaya"),
+}
+INSTANT = re.compile(r"instant|即买即退|即時|即时|즉시|мгновенн|immediat|inmediat|sofort|istantane|imediat|"
+                     r"ngay lap tuc")
+
+
+@dataclass(frozen=True)
+class ChatCheck:
+    """A checker's contribution to a chat answer: the result (or the input error) and its text."""
+
+    checker: str
+    text: str
+    result: CheckResult | None = None
+    error: BadInput | None = None
+
+    def as_json(self) -> dict[str, object]:
+        if self.result is not None:
+            return self.result.as_json()
+        return {"checker": self.checker, "verdict": "invalid", "error": self.text}
+
+
+def port_aliases(rules: RuleBook) -> dict[str, tuple[str, ...]]:
+    return {pid: (*p.names.values(), *p.aliases) for pid, p in rules.transit.ports.items()}
+
+
+def choose_checker(question: str, topic: str | None, found: Extracted) -> str | None:
+    """The checker whose inputs or request the question carries; the topic retrieval found breaks ties."""
+    folded = fold(question)
+    subjects = [name for name, pattern in SUBJECT.items() if pattern.search(folded)]
+    candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
+    if found.method in ("alipay_wechat_card", "ecny_anonymous", "ecny") and "refund" not in subjects:
+        candidates = ["payment"]
+    for name in candidates:
+        if _has_inputs(name, found) or ASKS_TO_COMPUTE[name].search(folded):
+            return name
+    return None
+
+
+def _implied(found: Extracted) -> list[str]:
+    """With no subject word and no topic, only inputs unique to one checker decide (a passport or a port means
+    transit); a bare amount could be a refund or a payment, so it decides nothing."""
+    if found.nationality or found.port or (found.origin and found.destination):
+        return ["transit"]
+    return []
+
+
+def _has_inputs(name: str, found: Extracted) -> bool:
+    dated = any(w.day is not None for w in found.whens) or bool(found.bad_dates)
+    if name == "transit":
+        return dated or bool(found.nationality or found.unknown_countries) or bool(found.origin and
+                                                                                    found.destination)
+    if name == "refund":
+        return bool(found.amounts) or dated or found.days_in_china is not None
+    return bool(found.amounts)
+
+
+def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date) -> ChatCheck | None:
+    """Run the checker a question calls for and render it in ``lang``; None when no checker applies."""
+    found = extract(question, lang, today, port_aliases(rules))
+    name = choose_checker(question, topic, found)
+    if name is None:
+        return None
+    try:
+        result = _run(name, question, found, rules, today)
+    except BadInput as error:
+        return ChatCheck(name, render_error(error, lang), error=error)
+    return ChatCheck(name, render(result, lang, rules), result=result)
+
+
+def _run(name: str, question: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
+    if found.bad_dates:
+        raise BadInput(f"impossible date {found.bad_dates[0]!r}", key="check.bad_date", text=found.bad_dates[0])
+    if name == "transit":
+        if found.unknown_countries and found.nationality is None:
+            raise BadInput(f"unknown country {found.unknown_countries[0]!r}", key="check.unknown_country",
+                           country=found.unknown_countries[0])
+        entry, planned = _entry_and_exit(found)
+        return check_transit(TransitQuery(found.nationality, found.origin, found.destination, found.port, entry,
+                                          planned), rules)
+    if name == "refund":
+        days = sorted(w.day for w in found.whens if w.day is not None)
+        purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)
+        return check_refund(RefundQuery(_rmb(found.amounts), found.vat_rate, purchase, departure,
+                                        found.days_in_china, _refund_method(found.method),
+                                        bool(INSTANT.search(fold(question)))), rules, today)
+    money = found.amounts[0] if found.amounts else None
+    method = found.method if found.method in ("alipay_wechat_card", "ecny_anonymous", "cash") else None
+    if money is not None and money.currency not in ("CNY", "USD", ""):
+        raise BadInput(f"amounts in {money.currency}", key="check.bad_currency", currency=money.currency)
+    return check_payment(PaymentQuery(money.amount if money else None, money.currency or "CNY" if money else "CNY",
+                                      method), rules)
+
+
+def _entry_and_exit(found: Extracted) -> tuple[datetime | date | None, datetime | date | None]:
+    """First dated mention = entry, a later one = planned exit; a time without a date is ignored."""
+    moments: list[datetime | date] = [datetime.combine(w.day, w.time) if w.time else w.day
+                                      for w in found.whens if w.day is not None]
+    if not moments:
+        return None, None
+    entry = moments[0]
+    later = [m for m in moments[1:] if _day(m) > _day(entry)]
+    return entry, (later[-1] if later else None)
+
+
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _rmb(amounts: Sequence[Money]) -> Decimal | None:
+    """Refunds are computed in RMB: an amount without a currency is taken as RMB (prices in China are);
+    another currency is an input error rather than a guess at the rate."""
+    for money in amounts:
+        if money.currency in ("CNY", ""):
+            return money.amount
+    if amounts:
+        raise BadInput(f"amounts in {amounts[0].currency}", key="check.bad_currency", currency=amounts[0].currency)
+    return None
+
+
+def _refund_method(method: str | None) -> str | None:
+    return {"cash": "cash", "bank_transfer": "bank_transfer"}.get(method or "")
+
+
+def with_check(answer: Answer, check: ChatCheck, rules: RuleBook) -> Answer:
+    """The computation first (it answers the exact question), then the card's explanation; the rule table's
+    sources join the citations. A "no answer found" becomes the computation alone: it is grounded in the tables."""
+    meta = {"transit": rules.transit.meta, "refund": rules.refund.meta, "payment": rules.payment.meta}[check.checker]
+    cited = tuple(Citation(s.title, s.url, f"rules/{check.checker}", f"rules/{check.checker}@{meta.version}")
+                  for s in meta.sources)
+    body = check.text if answer.refused else f"{check.text}\n\n{answer.text}"
+    valid = min(filter(None, (answer.valid_as_of, meta.valid_as_of.isoformat())))
+    return replace(answer, text=body, refused=False, citations=(*cited, *answer.citations), valid_as_of=valid,
+                   escalation=answer.escalation or (check.result.escalation if check.result else ""),
+                   check=check.as_json())
