@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import DEFAULT_MODEL, Settings
 from .errors import BotError
-from .schema import Answer, Hit
+from .schema import TOPICS, Answer, Hit
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -47,7 +47,13 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     by_kind: dict[str, int] = {}
     for c in chunks:
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
-    print(f"corpus ok: {len(cards)} cards, {len(docs)} documents, {len(chunks)} chunks {by_kind}")
+    from .rules import load_rules
+
+    rules = load_rules(settings.corpus_dir)
+    print(f"corpus ok: {len(cards)} cards, {len(docs)} documents, {len(chunks)} chunks {by_kind}; rule tables: "
+          f"transit {rules.transit.meta.version} ({len(rules.transit.countries)} countries, "
+          f"{len(rules.transit.ports)} ports), refund {rules.refund.meta.version}, "
+          f"payment {rules.payment.meta.version}, 30-day list {rules.unilateral.meta.version}")
     return 0
 
 
@@ -177,8 +183,19 @@ def _ask_jsonl(bot: Any, path: str) -> int:
                 row.update(answer.as_json(), latency_ms=round((time.perf_counter() - start) * 1000, 2))
             except (BotError, ValueError) as exc:
                 row.update(error=str(exc), line=n)
-            print(json.dumps(row, ensure_ascii=False), flush=True)
+            print(_json_line(row), flush=True)
     return 0
+
+
+def _json_line(row: dict[str, Any]) -> str:
+    """Readable UTF-8 when possible; a row echoing a lone surrogate falls back to \\u escapes instead of stopping
+    the whole run."""
+    text = json.dumps(row, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(row)
+    return text
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -206,6 +223,71 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one rule checker from flags; the same result the chat and the web form show."""
+    from datetime import datetime
+
+    from .checks import check_payment, check_refund, check_transit
+    from .checks.inputs import payment_query, refund_query, transit_query
+    from .checks.render import render, render_error
+    from .checks.transit import CHINA
+    from .errors import BadInput
+    from .rules import load_rules
+
+    rules = load_rules(settings.corpus_dir)
+    try:
+        if args.checker == "transit":
+            result = check_transit(transit_query(rules, args.nationality, args.origin, args.destination, args.port,
+                                                 args.entry, args.exit, args.exit_port), rules)
+        elif args.checker == "refund":
+            today = datetime.now(CHINA).date()
+            result = check_refund(refund_query(args.amount, args.vat, args.purchase, args.departure,
+                                               args.days_in_china, args.method, args.instant), rules, today)
+        else:
+            result = check_payment(payment_query(args.amount, args.currency, args.method, args.spent_today), rules)
+    except BadInput as exc:
+        print(f"error: {render_error(exc, args.lang)}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({**result.as_json(), "text": render(result, args.lang, rules)}, ensure_ascii=False,
+                         indent=2))
+    else:
+        print(render(result, args.lang, rules))
+    return 0
+
+
+def _add_check_parsers(sub: Any) -> None:
+    from .schema import LANGUAGES
+
+    check = sub.add_parser("check", help="exact answers from the rule tables: transit, refund, payment")
+    kinds = check.add_subparsers(dest="checker", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the explanation")
+    common.add_argument("--json", action="store_true", help="machine-readable result")
+    transit = kinds.add_parser("transit", parents=[common], help="240-hour visa-free transit")
+    transit.add_argument("--nationality", help="passport country: ISO code (US) or name")
+    transit.add_argument("--from", dest="origin", help="country or region you fly in from (HK, Tokyo → JP …)")
+    transit.add_argument("--to", dest="destination", help="country or region you go to next")
+    transit.add_argument("--port", help="entry port id or name (szx-baoan, Luohu …)")
+    transit.add_argument("--entry", help="entry date[-time], China time unless an offset is given")
+    transit.add_argument("--exit", help="planned exit date[-time]")
+    transit.add_argument("--exit-port", help="exit port id or name")
+    refund = kinds.add_parser("refund", parents=[common], help="departure tax refund estimate")
+    refund.add_argument("--amount", help="RMB incl. VAT, one store, one day")
+    refund.add_argument("--vat", choices=("13", "9"), help="VAT rate on the invoice (default: show both)")
+    refund.add_argument("--purchase", help="purchase date YYYY-MM-DD")
+    refund.add_argument("--departure", help="departure date YYYY-MM-DD")
+    refund.add_argument("--days-in-china", help="consecutive days in mainland China before leaving")
+    refund.add_argument("--method", choices=("cash", "bank_transfer", "mobile_wallet"))
+    refund.add_argument("--instant", action="store_true", help="explain the instant refund at purchase")
+    payment = kinds.add_parser("payment", parents=[common], help="fees and limits of a payment")
+    payment.add_argument("--amount", help="amount of one payment")
+    payment.add_argument("--currency", default="CNY", choices=("CNY", "RMB", "USD"))
+    payment.add_argument("--method", choices=("alipay_wechat_card", "ecny_anonymous", "cash"))
+    payment.add_argument("--spent-today", help="RMB already paid today from the e-CNY anonymous wallet")
+    check.set_defaults(func=cmd_check)
+
+
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     from .feedback import FeedbackStore, export_cases
 
@@ -215,6 +297,13 @@ def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     for case in export_cases(FeedbackStore(path)):
         print(json.dumps(case, ensure_ascii=False))
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.strip().lstrip("-").isdigit() else 0
+    if value < 1 or value > 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 1 to 100")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,10 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="hybrid search over the corpus")
     search.add_argument("query")
-    search.add_argument("-k", type=int, default=5)
+    search.add_argument("-k", type=_positive, default=5)
     search.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     search.add_argument("--lang", help="language of the passages to show (default: the query's)")
-    search.add_argument("--topic", action="append", help="restrict to a topic (repeatable)")
+    search.add_argument("--topic", action="append", choices=TOPICS, help="restrict to a topic (repeatable)")
     search.add_argument("--kind", action="append", choices=["plan", "guide", "card"], help="restrict to a kind")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.set_defaults(func=cmd_search)
@@ -266,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
     feedback_sub.add_parser("export", help="print feedback as JSONL QA cases for review").set_defaults(
         func=cmd_feedback_export)
+
+    _add_check_parsers(sub)
 
     bench = sub.add_parser("bench", help="latency and memory benchmark")
     bench.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"))

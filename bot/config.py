@@ -66,6 +66,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     concurrency: int = 4
+    # A running server checks index/CURRENT this often and switches to a build made meanwhile (hotswap.py); 0 checks
+    # on every request. Once a second costs one small file read and puts a rebuilt index in use within a second.
+    reload_check_seconds: float = 1.0
 
     @property
     def model_dir(self) -> Path:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .answer import Context, CuratedAnswerer
-from .clean import clean_query
+from .checks.chat import ChatCheck, check_question, with_check
+from .checks.transit import CHINA
+from .clean import clean_query, clean_turns
 from .config import Settings
 from .corpus import load_cards
 from .embed import Embedder, load_embedder
 from .followup import follow_up_of, previous_user_turn
 from .guard import asks_to_evade, looks_like_injection
-from .index import load_index
+from .hotswap import IndexWatcher
+from .index import StoredIndex, load_index
 from .lang import LangGuess, detect
 from .retrieve import HybridRetriever, Mode
+from .rules import RuleBook, load_rules
 from .schema import LANGUAGES, Answer, Card, Hit
 
 
@@ -27,6 +32,7 @@ class Bot:
     cards: dict[str, Card]
     curated: CuratedAnswerer
     llm: Any = None  # an ``LLMAnswerer`` when a backend is configured
+    watcher: IndexWatcher | None = None  # notices a rebuilt index (see ``refresh``)
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Bot:
@@ -42,10 +48,29 @@ class Bot:
 
             llm = LLMAnswerer.from_settings(settings)
         curated = CuratedAnswerer(cards, settings.min_dense_score, settings.decline_margin)
-        return cls(settings, embedder, retriever, cards, curated, llm)
+        watcher = IndexWatcher(settings.index_dir, index.path.name, embedder.model_id, settings.reload_check_seconds)
+        return cls(settings, embedder, retriever, cards, curated, llm, watcher=watcher)
+
+    def refresh(self) -> None:
+        """Serve the newest index if ``python -m bot index`` rebuilt it while we run (``hotswap.py``). Cheap: at
+        most one read of ``index/CURRENT`` per ``reload_check_seconds``. A broken new build is logged and ignored."""
+        if self.watcher is None:
+            return
+
+        def swap(index: StoredIndex) -> None:
+            # The build was made from the corpus as it is now: its cards' answer texts go with it. Everything is
+            # built before anything is assigned, so a failure (e.g. a card file mid-edit) leaves the old set serving.
+            s = self.settings
+            cards = load_cards(s.corpus_dir)
+            retriever = HybridRetriever(index, self.embedder, s.candidates, s.rrf_k, s.lexical_weight)
+            self.cards, self.curated = cards, CuratedAnswerer(cards, s.min_dense_score, s.decline_margin)
+            self.retriever = retriever  # one reference: a request already running keeps the object it read
+
+        self.watcher.poll(swap)
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None) -> list[Hit]:
+        self.refresh()
         text = clean_query(query, self.settings.max_query_chars)
         return self.retriever.search(text, k or self.settings.top_k, mode, lang or detect(text).lang, topics, kinds)
 
@@ -63,9 +88,10 @@ class Bot:
     def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
                 mode: Mode = "hybrid", k: int = 8) -> Context:
         """Retrieval for a question: cleaned, language decided, follow-ups resolved."""
+        self.refresh()
         text = clean_query(question, self.settings.max_query_chars)
-        if lang is not None and lang not in LANGUAGES:
-            raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+        _check_lang(lang)
+        history = self.turns(history)
         lang = lang or self.language(text, history)
         previous = follow_up_of(text, history)
         hits = self.retriever.search(text, k=k, mode=mode, lang=lang, context=previous)
@@ -76,6 +102,8 @@ class Bot:
         """Answer in the asker's language and script, with citations, a valid-as-of date and an escalation route;
         or decline politely. Raises ``BadInput`` for empty or over-long input."""
         text = clean_query(question, self.settings.max_query_chars)
+        _check_lang(lang)
+        history = self.turns(history)
         if looks_like_injection(text):
             return self.curated.decline(lang or self.language(text, history), "decline-instructions",
                                         reason="instructions in the question are treated as data")
@@ -86,5 +114,30 @@ class Bot:
             return self.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
         answer = self.curated.answer(ctx)
         if self.llm is not None and not answer.refused:
-            return self.llm.answer(ctx, fallback=answer)
-        return answer
+            answer = self.llm.answer(ctx, fallback=answer)
+        if answer.refused and answer.card_ids:
+            return answer  # a decline card (out of scope, evasion) is never turned into a computation
+        check = self.check(ctx, answer)
+        return with_check(answer, check, self.rules) if check else answer
+
+    def turns(self, history: Sequence[object]) -> list[str]:
+        """Earlier turns fit to reuse: cleaned and capped like a question, and without the ones the guards refuse.
+        History comes from the client, so an injected or megabyte turn must not reach the answer or the model."""
+        return [t for t in clean_turns(history, self.settings.max_query_chars)
+                if not looks_like_injection(t) and not asks_to_evade(t)]
+
+    @property
+    def rules(self) -> RuleBook:
+        return load_rules(self.settings.corpus_dir)
+
+    def check(self, ctx: Context, answer: Answer) -> ChatCheck | None:
+        """The rule checker the question calls for (``checks/chat.py``), with "today" in China time."""
+        topic = next((c.topic for cid in answer.card_ids if (c := self.cards.get(cid))), None)
+        if topic is None and ctx.hits:
+            topic = ctx.hits[0].chunk.topic
+        return check_question(ctx.question, ctx.lang, topic, self.rules, datetime.now(CHINA).date())
+
+
+def _check_lang(lang: str | None) -> None:
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")

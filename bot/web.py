@@ -21,6 +21,7 @@ from .lang import detect
 from .messages import examples, language_name, message
 from .pipeline import Bot
 from .schema import LANGUAGES, TOPICS, Answer
+from .web_checks import build_check_tab
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +131,11 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         """One visitor turn: the answer (or a friendly message) is appended; labels follow the answer language."""
         chat = list(chat or [])
         history = list(history or [])
-        lang = _guess_lang(question, choice)
-        shown = question if isinstance(question, str) else ""
+        # Detect on a slice: a megabyte question is refused anyway, and must not cost half a second first. A lone
+        # surrogate cannot be sent to the page, so the echo replaces it.
+        text = question if isinstance(question, str) else ""
+        lang = _guess_lang(text[:2000], choice)
+        shown = text.encode("utf-8", "replace").decode("utf-8")
         try:
             answer = bot.ask(question, history=history, lang=choice if choice in LANGUAGES else None)
             lang = answer.language
@@ -257,6 +261,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                                         value="all", label="Topic", scale=1, elem_id="search-topic")
                 search_go = gr.Button(message("ui_tab_search", "en"), elem_id="search-go", size="sm")
                 search_out = gr.HTML(elem_id="search-results")
+            build_check_tab(bot.rules, ui_lang)
 
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
                     desk_in, search_in, chat_tab, desk_tab, search_tab]

@@ -148,3 +148,22 @@ def test_gradio_client_api(server):
     result = client.predict("Where can I get a tax refund at Luohu port?", "auto", [], api_name="/ask")
     assert result["language"] == "en" and not result["refused"]
     assert result["citations"] and result["valid_as_of"]
+
+
+def test_chat_question_with_inputs_gets_the_computed_deadline(page):
+    answer = _ask(page, "I land at Shenzhen Bao'an on 3 December 2026 at 15:00 with a US passport, flying on to Tokyo. "
+                        "When must I leave?")
+    text = answer.inner_text()
+    assert "December 13, 2026" in text and "24:00" in text
+
+
+def test_check_tab_refund_form(page):
+    page.get_by_role("tab", name="Check · 计算").click()
+    page.get_by_text("Tax refund · 离境退税").click()
+    page.fill("#r-amount input", "1200")
+    page.locator("#r-vat").get_by_text("13%").click()
+    page.click("#r-go")
+    page.wait_for_selector("#r-result .check", timeout=60_000)
+    result = page.locator("#r-result .check")
+    assert result.get_attribute("data-verdict") == "yes"
+    assert "108" in result.inner_text() and result.locator(".meta a").count() >= 1
