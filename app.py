@@ -1,6 +1,7 @@
 """Start the web page on the embedded default model: `python app.py` (see README for settings)."""
 
 import logging
+import warnings
 
 from bot.config import Settings
 from bot.feedback import FeedbackStore
@@ -8,6 +9,8 @@ from bot.pipeline import Bot
 from bot.web import launch
 
 if __name__ == "__main__":
+    # Gradio 6.17 triggers a Starlette deprecation warning on every API call: a line per request drowns the log.
+    warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     bot = Bot.load(settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from .errors import BadInput
 
@@ -41,30 +42,76 @@ def repair_plan(raw: str) -> str:
 
 # ---------------------------------------------------------------- queries
 
-# Bidirectional overrides/isolates and zero-width characters: invisible, and a classic way to disguise text.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Invisible characters, dropped rather than turned into spaces so that a word they split joins again ("ig\u00adnore"
+# must still read "ignore" to the guard): every format character (category Cf: zero-width spaces and joiners, soft
+# hyphen, bidi overrides and isolates, tag characters used to smuggle hidden text) and the other default-ignorable
+# code points (variation selectors, combining grapheme joiner, Hangul fillers, Mongolian selectors).
+_IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0000-\U000e0fff]")
 _SPACE = re.compile(r"\s+")
+# NFKC can turn one character into 18 ("\ufdfa"): input this far over the limit is refused before any normalisation,
+# so a megabyte pasted into the page costs microseconds, not seconds.
+RAW_SLACK = 4
 
 
 def clean_query(text: object, max_chars: int) -> str:
-    """Normalise a visitor's query, or raise ``BadInput`` with a message for the visitor."""
+    """Normalise a visitor's query, or raise ``BadInput`` with a message for the visitor.
+
+    The length limit counts what the visitor typed (after invisible characters and runs of spaces are dropped, before
+    NFKC expands ligatures), and is never applied by silently cutting the question."""
     if not isinstance(text, str):
         raise BadInput("Please type your question as text.", "not_text")
-    # Lone surrogates cannot be encoded or shown; drop them rather than fail on them later.
-    text = text.encode("utf-8", "ignore").decode("utf-8") if _has_surrogate(text) else text
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = _SPACE.sub(" ", text).strip()
+    if len(text) > max_chars * RAW_SLACK:
+        raise _too_long(len(text), max_chars)
+    # A surrogate pair split into two code points (as some clients send emoji) is joined again; a lone surrogate
+    # cannot be encoded or shown, so it is dropped rather than failing later in the tokenizer or the page.
+    if _has_surrogate(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "ignore")
+    text = _visible(text)
+    if len(text) > max_chars:
+        raise _too_long(len(text), max_chars)
+    text = _visible(unicodedata.normalize("NFKC", text))
     if not text:
         raise BadInput("Please type a question, for example: “How do I get a tax refund at Shenzhen airport?”",
                        "empty_input")
-    if len(text) > max_chars:
-        raise BadInput(
-            f"Your question is {len(text)} characters long; please keep it under {max_chars} characters.",
-            "too_long", length=len(text), max=max_chars,
-        )
     return text
+
+
+def clean_turns(history: Sequence[object], max_chars: int) -> list[str]:
+    """Earlier user turns, oldest first, fit to be reused (follow-up context, language): each cleaned like a question;
+    a turn that is not text, is empty or over the limit is left out, as it was refused when it was asked. History
+    items are strings (user turns) or chat messages ``{role, content}``; other roles are skipped.
+
+    The history comes from the client (the page's state, the ``/ask`` API, ``--jsonl``), so it is as untrusted as the
+    question: unchecked, a megabyte or a lone surrogate in it reaches the embedder and the answer text."""
+    turns = []
+    for item in history if isinstance(history, list | tuple) else ():
+        if isinstance(item, dict):
+            if item.get("role", "user") != "user":
+                continue
+            item = item.get("content")
+        try:
+            turns.append(clean_query(item, max_chars))
+        except BadInput:
+            continue
+    return turns
+
+
+def _visible(text: str) -> str:
+    """Invisible characters dropped, other control characters and runs of whitespace made one space."""
+    text = "".join(_visible_char(ch) for ch in _IGNORABLE.sub("", text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def _visible_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cf":
+        return ""
+    return " " if category[0] == "C" else ch
+
+
+def _too_long(length: int, max_chars: int) -> BadInput:
+    return BadInput(f"Your question is {length} characters long; please keep it under {max_chars} characters.",
+                    "too_long", length=length, max=max_chars)
 
 
 def _has_surrogate(text: str) -> bool:

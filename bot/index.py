@@ -168,6 +168,10 @@ def _prune(builds: Path, keep: str) -> None:
     done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for old in [p for p in done if p.name != keep][KEEP_BUILDS - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
+    # Scratch folders of builds that were killed midway: an hour old means no build is still writing them.
+    for scratch in builds.glob(".tmp-*"):
+        if scratch.is_dir() and time.time() - scratch.stat().st_mtime > 3600:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
@@ -190,13 +194,21 @@ def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
             f"The index was built with model {manifest.get('model_id')!r} but {expected_model_id!r} is configured. "
             f"{rebuild}"
         )
+    # Each file is read once and parsed from the very bytes that were verified. A build pruned by a concurrent
+    # `bot index` while a server loads it (hotswap.py) thus fails as IndexCorrupt, not as a raw OSError from a
+    # second open or a faiss error on a vanished file.
+    blobs: dict[str, bytes] = {}
     for name in FILES:
         path = build / name
-        if not path.is_file() or _sha256(path) != files.get(name):
+        try:
+            blobs[name] = path.read_bytes()
+        except OSError:
+            blobs[name] = b""
+        if hashlib.sha256(blobs[name]).hexdigest() != files.get(name):
             raise IndexCorrupt(f"Index file {path} is missing or does not match its manifest. {rebuild}")
-    vectors = faiss.read_index(str(build / "faiss.index"))
-    with (build / "chunks.jsonl").open(encoding="utf-8") as fh:
-        rows = [_chunk_from_json(line) for line in fh if line.strip()]
+    vectors = faiss.deserialize_index(np.frombuffer(blobs["faiss.index"], dtype=np.uint8))
+    # split("\n"), not splitlines(): chunk text may hold U+2028 and friends, which JSON leaves unescaped here.
+    rows = [_chunk_from_json(line) for line in blobs["chunks.jsonl"].decode("utf-8").split("\n") if line.strip()]
     if vectors.ntotal != len(rows) or len(rows) != manifest.get("count") or vectors.d != manifest.get("dim"):
         raise IndexCorrupt(f"The index in {build} is inconsistent (vectors vs chunks vs manifest). {rebuild}")
     return StoredIndex(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -59,6 +60,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.lexical_weight = lexical_weight
         self._vector_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
         self._masks: dict[tuple[tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
@@ -76,11 +78,18 @@ class HybridRetriever:
 
     def _embed(self, query: str) -> np.ndarray:
         # A follow-up or an evaluation of several modes asks for the same vector again; embedding is the slow part.
-        if query not in self._vector_cache:
-            if len(self._vector_cache) >= 256:
-                self._vector_cache.pop(next(iter(self._vector_cache)))
-            self._vector_cache[query] = self.embedder.embed_queries([query])
-        return self._vector_cache[query]
+        # The web page answers several visitors at once: the cache is shared, so reads and evictions hold a lock
+        # (the embedding itself runs outside it, so a slow query does not hold up the others).
+        with self._cache_lock:
+            cached = self._vector_cache.get(query)
+        if cached is not None:
+            return cached
+        vector = self.embedder.embed_queries([query])
+        with self._cache_lock:
+            while len(self._vector_cache) >= 256:
+                self._vector_cache.pop(next(iter(self._vector_cache)), None)
+            self._vector_cache[query] = vector
+        return vector
 
     def dense(self, query: str, allowed: np.ndarray | None = None) -> _Ranked:
         vector = self._embed(query)
