@@ -112,6 +112,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from .evaluate import dataset_files, load_cases, markdown_report, run_retrieval
     from .evaluate_answers import markdown_answers, run_answers, summarise_answers
     from .pipeline import Bot
+    from .targets import markdown_targets
 
     cases = load_cases(dataset_files(Path(args.dataset)))
     bot = Bot.load(settings)
@@ -123,7 +124,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     answers = summarise_answers(run_answers(bot, cases))
     report = {"dataset": args.dataset, "cases": len(cases), "model": bot.embedder.model_id,
               "retrieval": retrieval, "answers": answers}
-    text = markdown_report(retrieval) + "\n" + markdown_answers(answers)
+    text = markdown_targets(report) + "\n" + markdown_report(retrieval) + "\n" + markdown_answers(answers)
     if args.report:
         out = Path(args.report)
         out.mkdir(parents=True, exist_ok=True)

@@ -33,3 +33,24 @@ def test_a_degraded_run_fails_the_gate(built, tmp_path):
     assert "quality gate FAILED" in result.stderr and "hybrid_recall@5" in result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["retrieval"]["hybrid"]["recall@5"] < load_baseline(BASELINE)["hybrid_recall@5"] - 0.02
+
+
+def test_targets_say_which_are_missed_and_where() -> None:
+    from bot.targets import markdown_targets
+
+    lang = {"en": {"n": 10, "recall@5": 0.99}, "zh-Hans": {"n": 10, "recall@5": 0.80}}
+    report = {
+        "retrieval": {"hybrid": {"recall@5": 0.96, "by_lang": lang},
+                      "langchain-baseline": {"recall@5": 0.9, "by_lang": {k: {**v, "recall@5": 0.85}
+                                                                           for k, v in lang.items()}}},
+        "answers": {"key_fact_pass_rate": 0.95, "language_accuracy": 0.99, "decline_recall": 0.80,
+                    "false_decline_rate": 0.01, "by_lang": {"en": {"decline_recall": 0.9},
+                                                            "fr": {"decline_recall": 0.5}},
+                    "by_dataset": {"checks": {"key_fact_pass_rate": 0.97}}},
+    }
+    text = markdown_targets(report)
+    row = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert "**missed**" in row["hybrid Recall@5, weakest language"] and "zh-Hans 0.800" in text
+    assert "**missed**" in row["decline recall"] and "fr 0.500" in row["decline recall"]
+    assert "| met |" in row["hybrid Recall@5"] and "| met |" in row["rule checkers: key-fact pass rate"]
+    assert "-0.025" not in text and "| met |" not in row["hybrid minus LangChain baseline, Recall@5 on Chinese"]
