@@ -133,10 +133,11 @@ def build_check_tab(rules: RuleBook, ui_lang: gr.State) -> None:
             transit_out = gr.HTML(elem_id="t-result")
         with gr.Accordion("Tax refund · 离境退税", open=False):
             with gr.Row():
-                amount = gr.Number(label="Amount, RMB (one store, one day) · 金额（元）", elem_id="r-amount")
+                amount = gr.Number(value=None, label="Amount, RMB (one store, one day) · 金额（元）",
+                                   elem_id="r-amount")
                 vat = gr.Radio([("13%", "13"), ("9%", "9"), ("? · 不确定", UNKNOWN)], value=UNKNOWN,
                                label="VAT · 增值税率", elem_id="r-vat")
-                days = gr.Number(label="Days in China · 在华天数", precision=0, elem_id="r-days")
+                days = gr.Number(value=None, label="Days in China · 在华天数", precision=0, elem_id="r-days")
             with gr.Row():
                 purchase = gr.DateTime(label="Purchase date · 购买日期", include_time=False, type="string",
                                        elem_id="r-purchase")
@@ -150,14 +151,14 @@ def build_check_tab(rules: RuleBook, ui_lang: gr.State) -> None:
             refund_out = gr.HTML(elem_id="r-result")
         with gr.Accordion("Payment · 支付", open=False):
             with gr.Row():
-                pay_amount = gr.Number(label="Amount · 金额", elem_id="p-amount")
+                pay_amount = gr.Number(value=None, label="Amount · 金额", elem_id="p-amount")
                 currency = gr.Radio([("RMB · 元", "CNY"), ("US$ · 美元", "USD")], value="CNY",
                                     label="Currency · 币种", elem_id="p-currency")
                 pay_method = gr.Radio([("Foreign card on Alipay/WeChat · 外卡绑定支付宝/微信", "alipay_wechat_card"),
                                        ("e-CNY anonymous wallet · 数字人民币匿名钱包", "ecny_anonymous"),
                                        ("Cash · 现金", "cash"), ("? · 不确定", UNKNOWN)], value=UNKNOWN,
                                       label="Method · 方式", elem_id="p-method")
-                spent = gr.Number(label="e-CNY spent today, RMB · 今日已用", elem_id="p-spent")
+                spent = gr.Number(value=None, label="e-CNY spent today, RMB · 今日已用", elem_id="p-spent")
             pay_go = gr.Button("Check · 计算", variant="primary", size="sm", elem_id="p-go")
             pay_out = gr.HTML(elem_id="p-result")
 

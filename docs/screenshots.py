@@ -37,6 +37,31 @@ def main(url: str) -> None:
         mobile.wait_for_selector("#chat .answer", timeout=60_000)
         time.sleep(1)
         mobile.screenshot(path=str(OUT / "mobile-ar.png"), full_page=False)
+        check = browser.new_page(viewport={"width": 1100, "height": 1000})
+        check.goto(url)
+        check.wait_for_selector("#question textarea", timeout=60_000)
+        check.fill("#question textarea", "I land at Bao'an on 3 December 2026 at 15:00 with a US passport and fly on "
+                                         "to Tokyo. When must I leave?")
+        check.click("#send")
+        check.wait_for_selector("#chat .answer", timeout=60_000)
+        time.sleep(1)
+        # The chat scrolls to its end; the computation is at the top of the answer, so scroll its container back.
+        check.evaluate("""() => { let el = document.querySelector('#chat .answer');
+            while (el && !(el.scrollHeight > el.clientHeight + 5 && getComputedStyle(el).overflowY !== 'visible'))
+                el = el.parentElement;
+            if (el) el.scrollTop = 0; }""")
+        time.sleep(1)
+        check.screenshot(path=str(OUT / "check-chat.png"), full_page=True)
+        check.get_by_role("tab", name="Check · 计算").click()
+        check.get_by_text("Tax refund · 离境退税").click()
+        check.fill("#r-amount input", "3500")
+        check.locator("#r-vat").get_by_text("13%").click()
+        check.fill("#r-purchase input", "2026-12-01")
+        check.fill("#r-departure input", "2027-01-10")
+        check.click("#r-go")
+        check.wait_for_selector("#r-result .check", timeout=60_000)
+        time.sleep(1)
+        check.screenshot(path=str(OUT / "check-form.png"), full_page=True)
         browser.close()
 
 

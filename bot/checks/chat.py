@@ -89,9 +89,10 @@ def choose_checker(question: str, topic: str | None, found: Extracted) -> str | 
 
 
 def _implied(found: Extracted) -> list[str]:
-    """With no subject word and no topic, only inputs unique to one checker decide (a passport or a port means
-    transit); a bare amount could be a refund or a payment, so it decides nothing."""
-    if found.nationality or found.port or (found.origin and found.destination):
+    """With no subject word and no topic, only inputs unique to one checker decide (a passport or a route means
+    transit); a bare amount could be a refund or a payment, and a port name is also a district ("Bao'an"), so
+    neither decides anything."""
+    if found.nationality or (found.origin and found.destination):
         return ["transit"]
     return []
 
