@@ -239,7 +239,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.checker == "transit":
             result = check_transit(transit_query(rules, args.nationality, args.origin, args.destination, args.port,
-                                                 args.entry, args.exit, args.exit_port), rules)
+                                                 args.entry, args.exit, args.exit_port), rules,
+                                   datetime.now(CHINA).date())
         elif args.checker == "refund":
             today = datetime.now(CHINA).date()
             result = check_refund(refund_query(args.amount, args.vat, args.purchase, args.departure,

@@ -68,7 +68,7 @@ def transit_form(rules: RuleBook, lang: str, nationality: str, origin: str, dest
                  entry: object, planned_exit: object) -> str:
     return _guarded(lang, lambda: check_transit(transit_query(
         rules, _text(nationality), _text(origin), _text(destination), _text(port), _when(entry),
-        _when(planned_exit)), rules), rules)
+        _when(planned_exit)), rules, datetime.now(CHINA).date()), rules)
 
 
 def refund_form(rules: RuleBook, lang: str, amount: object, vat: str, purchase: object, departure: object,

@@ -127,3 +127,18 @@ def test_web_forms_render_results_and_errors(rules: RuleBook) -> None:
     assert "check-error" in out
     out = transit_form(rules, "en", "<script>alert(1)</script>", "", "", "", "", "")
     assert "<script>" not in out and "check-error" in out
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("Is there a maximum purchase for the tax refund? I read it's capped at 110,000", "en"),
+    ("退税有没有上限？听说是110000", "zh-Hans"),
+])
+def test_a_bare_number_that_is_not_a_purchase_computes_nothing(rules: RuleBook, question: str, lang: str) -> None:
+    check = check_question(question, lang, "tax_refund", rules, TODAY)
+    assert check is None or check.result is None or "amount" in check.result.missing
+
+
+def test_a_bare_number_that_was_spent_is_used(rules: RuleBook) -> None:
+    check = check_question("I bought clothes for 1200 in Shenzhen, how much tax refund will I get?", "en",
+                           "tax_refund", rules, TODAY)
+    assert check is not None and "108" in check.text

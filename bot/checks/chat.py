@@ -52,6 +52,11 @@ ASKS_TO_COMPUTE = {
     "payment": re.compile(r"how much .{0,10}fee|手续费|手續費|手数料|수수료|комисси|frais|comision|gebuhr|commissione|"
                           r"taxa|phi giao dich|ค่าธรรมเนียม|biaya"),
 }
+# An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
+# "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
+# a rumour; computing a refund on those would answer a question nobody asked.
+PURCHASE = re.compile(r"\bbought\b|\bbuy(ing)?\b|\bspen[dt]\b|\bspending\b|买|购入|購入|買い|買っ|구매|샀|"
+                      r"купил|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli")
 INSTANT = re.compile(r"instant|即买即退|即時|即时|즉시|мгновенн|immediat|inmediat|sofort|istantane|imediat|"
                      r"ngay lap tuc")
 
@@ -82,10 +87,19 @@ def choose_checker(question: str, topic: str | None, found: Extracted) -> str | 
     candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
     if found.method in ("alipay_wechat_card", "ecny_anonymous", "ecny") and "refund" not in subjects:
         candidates = ["payment"]
+    found = _usable(found, folded)
     for name in candidates:
         if _has_inputs(name, found) or ASKS_TO_COMPUTE[name].search(folded):
             return name
     return None
+
+
+def _usable(found: Extracted, folded: str) -> Extracted:
+    """Keep amounts only where the question makes them a purchase or a payment (see ``PURCHASE``)."""
+    paying = found.method in ("alipay_wechat_card", "ecny_anonymous", "ecny") or SUBJECT["payment"].search(folded)
+    if PURCHASE.search(folded) or ASKS_TO_COMPUTE["refund"].search(folded) or paying:
+        return found
+    return replace(found, amounts=())
 
 
 def _implied(found: Extracted) -> list[str]:
@@ -109,7 +123,7 @@ def _has_inputs(name: str, found: Extracted) -> bool:
 
 def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date) -> ChatCheck | None:
     """Run the checker a question calls for and render it in ``lang``; None when no checker applies."""
-    found = extract(question, lang, today, port_aliases(rules))
+    found = _usable(extract(question, lang, today, port_aliases(rules)), fold(question))
     name = choose_checker(question, topic, found)
     if name is None:
         return None
@@ -129,7 +143,7 @@ def _run(name: str, question: str, found: Extracted, rules: RuleBook, today: dat
                            country=found.unknown_countries[0])
         entry, planned = _entry_and_exit(found)
         return check_transit(TransitQuery(found.nationality, found.origin, found.destination, found.port, entry,
-                                          planned), rules)
+                                          planned), rules, today)
     if name == "refund":
         days = sorted(w.day for w in found.whens if w.day is not None)
         purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)

@@ -66,8 +66,9 @@ def exit_deadline(entry: datetime, hours: int = 240) -> datetime:
     return datetime.combine(day + timedelta(days=1 + hours // 24), time(0, 0), tzinfo=CHINA)
 
 
-def check_transit(query: TransitQuery, rules: RuleBook) -> CheckResult:
-    """Eligibility for the 240-hour scheme with reasons, the latest exit, and simpler schemes that may apply."""
+def check_transit(query: TransitQuery, rules: RuleBook, today: date | None = None) -> CheckResult:
+    """Eligibility for the 240-hour scheme with reasons, the latest exit, and simpler schemes that may apply.
+    ``today`` (China) dates the 30-day list when no entry date is given: a scheme that has ended is said so."""
     t = rules.transit
     _validate_codes(query, rules)
     findings: list[Finding] = []
@@ -103,7 +104,7 @@ def check_transit(query: TransitQuery, rules: RuleBook) -> CheckResult:
     if query.nationality not in (None, MAINLAND, *t.regions):
         findings.append(Finding("transit.conditions", "info", {"months": t.passport_min_validity_months}))
         findings.append(Finding("transit.not_allowed", "info", {"hours": t.registration_hours}))
-        findings += _unilateral(query.nationality, on, rules)
+        findings += _unilateral(query.nationality, on or today, rules)
     missing = tuple(name for name, value in (("nationality", query.nationality), ("origin", query.origin),
                                              ("destination", query.destination), ("entry_date", query.entry))
                     if value is None)
