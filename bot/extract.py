@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from types import MappingProxyType
 
 from .extract_amounts import Money, find_amounts
@@ -61,7 +62,9 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
     )
 
 
+@lru_cache(maxsize=2048)
 def _alias_pattern(alias: str) -> re.Pattern[str] | None:
+    """Compiled once per alias: every chat question is matched against every port's names (folding is costly)."""
     folded = fold(alias.strip())
     if not folded:
         return None

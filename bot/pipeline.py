@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from .answer import Context, CuratedAnswerer
@@ -88,10 +89,14 @@ class Bot:
     def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
                 mode: Mode = "hybrid", k: int = 8) -> Context:
         """Retrieval for a question: cleaned, language decided, follow-ups resolved."""
-        self.refresh()
         text = clean_query(question, self.settings.max_query_chars)
         _check_lang(lang)
-        history = self.turns(history)
+        return self._retrieve(text, self.turns(history), lang, mode, k)
+
+    def _retrieve(self, text: str, history: list[str], lang: str | None, mode: Mode = "hybrid",
+                  k: int = 8) -> Context:
+        """``context`` for a question and turns that are already cleaned (``ask`` has done it once)."""
+        self.refresh()
         lang = lang or self.language(text, history)
         previous = follow_up_of(text, history)
         hits = self.retriever.search(text, k=k, mode=mode, lang=lang, context=previous)
@@ -107,7 +112,7 @@ class Bot:
         if looks_like_injection(text):
             return self.curated.decline(lang or self.language(text, history), "decline-instructions",
                                         reason="instructions in the question are treated as data")
-        ctx = self.context(text, history, lang)
+        ctx = self._retrieve(text, history, lang)
         if asks_to_evade(text):
             decline_card = next((h.chunk.doc_id for h in ctx.hits if self.curated.is_decline(h)),
                                 "decline-border-circumvention")
@@ -126,8 +131,9 @@ class Bot:
         return [t for t in clean_turns(history, self.settings.max_query_chars)
                 if not looks_like_injection(t) and not asks_to_evade(t)]
 
-    @property
+    @cached_property
     def rules(self) -> RuleBook:
+        """Read on first use, then kept: every checked question reuses the same validated tables."""
         return load_rules(self.settings.corpus_dir)
 
     def check(self, ctx: Context, answer: Answer) -> ChatCheck | None:

@@ -57,6 +57,8 @@ ASKS_TO_COMPUTE = {
 # a rumour; computing a refund on those would answer a question nobody asked.
 PURCHASE = re.compile(r"\bbought\b|\bbuy(ing)?\b|\bspen[dt]\b|\bspending\b|买|购入|購入|買い|買っ|구매|샀|"
                       r"купил|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli")
+# Methods that make a question about paying (e-CNY without "anonymous" too), whatever else it mentions.
+PAYING_METHODS = ("alipay_wechat_card", "ecny_anonymous", "ecny")
 INSTANT = re.compile(r"instant|即买即退|即時|即时|즉시|мгновенн|immediat|inmediat|sofort|istantane|imediat|"
                      r"ngay lap tuc")
 
@@ -80,14 +82,12 @@ def port_aliases(rules: RuleBook) -> dict[str, tuple[str, ...]]:
     return {pid: (*p.names.values(), *p.aliases) for pid, p in rules.transit.ports.items()}
 
 
-def choose_checker(question: str, topic: str | None, found: Extracted) -> str | None:
-    """The checker whose inputs or request the question carries; the topic retrieval found breaks ties."""
-    folded = fold(question)
+def choose_checker(folded: str, topic: str | None, found: Extracted) -> str | None:
+    """The checker whose inputs or request the (folded) question carries; the topic retrieval found breaks ties."""
     subjects = [name for name, pattern in SUBJECT.items() if pattern.search(folded)]
     candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
-    if found.method in ("alipay_wechat_card", "ecny_anonymous", "ecny") and "refund" not in subjects:
+    if found.method in PAYING_METHODS and "refund" not in subjects:
         candidates = ["payment"]
-    found = _usable(found, folded)
     for name in candidates:
         if _has_inputs(name, found) or ASKS_TO_COMPUTE[name].search(folded):
             return name
@@ -96,7 +96,7 @@ def choose_checker(question: str, topic: str | None, found: Extracted) -> str | 
 
 def _usable(found: Extracted, folded: str) -> Extracted:
     """Keep amounts only where the question makes them a purchase or a payment (see ``PURCHASE``)."""
-    paying = found.method in ("alipay_wechat_card", "ecny_anonymous", "ecny") or SUBJECT["payment"].search(folded)
+    paying = found.method in PAYING_METHODS or SUBJECT["payment"].search(folded)
     if PURCHASE.search(folded) or ASKS_TO_COMPUTE["refund"].search(folded) or paying:
         return found
     return replace(found, amounts=())
@@ -123,18 +123,19 @@ def _has_inputs(name: str, found: Extracted) -> bool:
 
 def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date) -> ChatCheck | None:
     """Run the checker a question calls for and render it in ``lang``; None when no checker applies."""
-    found = _usable(extract(question, lang, today, port_aliases(rules)), fold(question))
-    name = choose_checker(question, topic, found)
+    folded = fold(question)
+    found = _usable(extract(question, lang, today, port_aliases(rules)), folded)
+    name = choose_checker(folded, topic, found)
     if name is None:
         return None
     try:
-        result = _run(name, question, found, rules, today)
+        result = _run(name, folded, found, rules, today)
     except BadInput as error:
         return ChatCheck(name, render_error(error, lang), error=error)
     return ChatCheck(name, render(result, lang, rules), result=result)
 
 
-def _run(name: str, question: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
+def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
     if found.bad_dates:
         raise BadInput(f"impossible date {found.bad_dates[0]!r}", key="check.bad_date", text=found.bad_dates[0])
     if name == "transit":
@@ -149,11 +150,10 @@ def _run(name: str, question: str, found: Extracted, rules: RuleBook, today: dat
         purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)
         return check_refund(RefundQuery(_rmb(found.amounts), found.vat_rate, purchase, departure,
                                         found.days_in_china, _refund_method(found.method),
-                                        bool(INSTANT.search(fold(question)))), rules, today)
+                                        bool(INSTANT.search(folded))), rules, today)
     money = found.amounts[0] if found.amounts else None
     method = found.method if found.method in ("alipay_wechat_card", "ecny_anonymous", "cash") else None
-    if money is not None and money.currency not in ("CNY", "USD", ""):
-        raise BadInput(f"amounts in {money.currency}", key="check.bad_currency", currency=money.currency)
+    # Another currency (EUR, HKD …) is refused by the payment checker itself, with the same message as the CLI.
     return check_payment(PaymentQuery(money.amount if money else None, money.currency or "CNY" if money else "CNY",
                                       method), rules)
 
@@ -185,7 +185,7 @@ def _rmb(amounts: Sequence[Money]) -> Decimal | None:
 
 
 def _refund_method(method: str | None) -> str | None:
-    return {"cash": "cash", "bank_transfer": "bank_transfer"}.get(method or "")
+    return method if method in ("cash", "bank_transfer") else None
 
 
 def with_check(answer: Answer, check: ChatCheck, rules: RuleBook) -> Answer:
