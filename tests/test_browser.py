@@ -112,7 +112,9 @@ def test_example_click_then_feedback_is_stored(page, server):
     page.wait_for_selector("#chat .answer", timeout=60_000)
     page.fill("#comment textarea", "clear and useful")
     page.click("#thumbs-up")
-    page.wait_for_function("document.querySelector('#feedback-thanks').innerText.length > 0", timeout=30_000)
+    # Wait for the thanks itself: while the event is pending the component shows Gradio's progress timer, which
+    # is text too, and the row may not be written yet.
+    page.wait_for_function("document.querySelector('#feedback-thanks').innerText.includes('✅')", timeout=30_000)
     with sqlite3.connect(server[1]) as db:
         rows = db.execute("SELECT verdict, comment, language FROM feedback").fetchall()
     assert ("up", "clear and useful", "en") in rows
