@@ -30,10 +30,12 @@ class Context:
 class CuratedAnswerer:
     """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
 
-    def __init__(self, cards: dict[str, Card], min_dense_score: float, decline_margin: float = 0.0) -> None:
+    def __init__(self, cards: dict[str, Card], min_dense_score: float, decline_margin: float = 0.0,
+                 decline_odds: float = 2.0) -> None:
         self.cards = cards
         self.min_dense_score = min_dense_score
         self.decline_margin = decline_margin
+        self.decline_odds = decline_odds
 
     # ------------------------------------------------------------ declines
 
@@ -54,9 +56,18 @@ class CuratedAnswerer:
         return card is not None and card.kind == "decline"
 
     def _answer_card_near(self, decline: Hit, others: Sequence[Hit]) -> Hit | None:
+        """A factual card that stands up to the decline card at the top, if any.
+
+        With the card classifier: the best-ranked answer card, unless the classifier finds the decline card at
+        least ``decline_odds`` times as probable. Without one: an answer card in the next two places within
+        ``decline_margin`` of the decline card's cosine."""
+        rival = next((h for h in others if h.chunk.kind == "card" and h.chunk.doc_id in self.cards
+                      and not self.is_decline(h)), None)
+        if rival is not None and decline.card_probability is not None and rival.card_probability is not None:
+            return rival if decline.card_probability < self.decline_odds * rival.card_probability else None
         if decline.dense_score is None or self.decline_margin <= 0:
             return None
-        for hit in others:
+        for hit in others[:2]:
             if (hit.chunk.kind == "card" and not self.is_decline(hit) and hit.dense_score is not None
                     and hit.dense_score >= decline.dense_score - self.decline_margin):
                 return hit
@@ -84,7 +95,7 @@ class CuratedAnswerer:
         top = ctx.hits[0]
         hits = ctx.hits
         if self.is_decline(top):
-            rival = self._answer_card_near(top, ctx.hits[1:3])
+            rival = self._answer_card_near(top, ctx.hits[1:])
             if rival is None:
                 return self.decline(ctx.lang, top.chunk.doc_id, reason="matched a decline card")
             # A legitimate question that merely sounds like a refusal case ("can I work on visa-free entry?")

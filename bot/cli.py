@@ -10,7 +10,7 @@ from typing import Any
 
 from .config import DEFAULT_MODEL, Settings
 from .errors import BotError
-from .schema import TOPICS, Answer, Hit
+from .schema import MODES, TOPICS, Answer, Hit
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     cases = load_cases(dataset_files(Path(args.dataset)))
     bot = Bot.load(settings)
-    retrieval = run_retrieval(bot, cases, modes=args.mode or ("hybrid", "dense", "lexical"))
+    retrieval = run_retrieval(bot, cases, modes=args.mode or MODES)
     if args.langchain_baseline:
         from .evaluate_langchain import run_langchain_baseline
 
@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="hybrid search over the corpus")
     search.add_argument("query")
     search.add_argument("-k", type=_positive, default=5)
-    search.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    search.add_argument("--mode", choices=MODES, default="hybrid")
     search.add_argument("--lang", help="language of the passages to show (default: the query's)")
     search.add_argument("--topic", action="append", choices=TOPICS, help="restrict to a topic (repeatable)")
     search.add_argument("--kind", action="append", choices=["plan", "guide", "card"], help="restrict to a kind")
@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"),
                           help="a JSONL file or a folder of them")
     evaluate.add_argument("--report", help="folder for the JSON and Markdown report")
-    evaluate.add_argument("--mode", action="append", choices=["hybrid", "dense", "lexical"])
+    evaluate.add_argument("--mode", action="append", choices=MODES)
     evaluate.add_argument("--baseline", default=str(Settings().corpus_dir.parent / "evals" / "baseline.json"),
                           help="headline metrics to hold (default evals/baseline.json)")
     evaluate.add_argument("--langchain-baseline", action="store_true",

@@ -43,12 +43,18 @@ class Settings:
     candidates: int = 60
     rrf_k: int = 5
     lexical_weight: float = 0.5
+    # The card classifier's ranking (card_classifier.py) joins the fusion with this weight; 0 turns it off.
+    # It is the strongest single signal for *which card* answers (BENCHMARKS.md), hence more weight than dense.
+    classifier_weight: float = 5.0
     max_query_chars: int = 1000
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
     # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).
     min_dense_score: float = 0.35
-    # A decline card at the top yields to a factual card within this cosine margin (false declines cost more trust
-    # than a factual answer to an improper question; measured on the QA set).
+    # A decline card at the top yields to the best factual card below it unless the card classifier finds the
+    # decline card at least this many times as probable (odds 2: decline recall 0.99 at 0.5% false declines on the
+    # QA set's decline decisions, same on both halves; BENCHMARKS.md). Without a classifier (a corpus of fewer than
+    # two cards) the older rule applies: a factual card in the next two places within this cosine margin wins.
+    decline_odds: float = 2.0
     decline_margin: float = 0.02
     # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
     llm_backend: str = "none"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BotError
-from .schema import LANGUAGES, TOPICS
+from .schema import LANGUAGES, MODES, TOPICS
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def summarise(results: Sequence[RetrievalResult]) -> dict[str, Any]:
     }
 
 
-def run_retrieval(bot: Any, cases: Sequence[QACase], modes: Sequence[str] = ("hybrid", "dense", "lexical"),
+def run_retrieval(bot: Any, cases: Sequence[QACase], modes: Sequence[str] = MODES,
                   k: int = 10) -> dict[str, dict[str, Any]]:
     """Retrieval metrics per mode, through the same path as a chat question (language, follow-ups). Cases without
     an expected document, and injections (answered by the guard before any retrieval), do not take part."""

@@ -1,6 +1,7 @@
 """The on-disk index: FAISS inner product over normalised vectors, chunk metadata as JSONL, a manifest. No pickle.
 
-Layout: ``index/builds/<name>/{faiss.index, chunks.jsonl, manifest.json}`` and ``index/CURRENT`` naming the build
+Layout: ``index/builds/<name>/{faiss.index, chunks.jsonl, card_classifier.npz, question_vectors.npz, manifest.json}``
+and ``index/CURRENT`` naming the build
 in use. A build is written to a scratch folder, renamed into ``builds/``, and only then is ``CURRENT`` replaced
 (``os.replace`` is atomic): a build that dies half-way leaves the previous index in use, and a reader never sees a
 half-written one. The previous build is kept so that a server still reading it is not cut off.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -23,19 +26,21 @@ from typing import Any
 import faiss
 import numpy as np
 
+from .card_classifier import CardClassifier, train_card_classifier
 from .embed import Embedder
 from .errors import IndexCorrupt, IndexMissing, ModelMismatch
 from .lang import tokenize
 from .schema import Chunk, Source
 
-FORMAT_VERSION = 1
-FILES = ("faiss.index", "chunks.jsonl")
+FORMAT_VERSION = 2  # 2: the card classifier and the query-side vectors of the cards' example questions
+FILES = ("faiss.index", "chunks.jsonl", "card_classifier.npz", "question_vectors.npz")
 KEEP_BUILDS = 2
 # Exact search up to here, HNSW above: at 100k chunks flat search costs 14 ms a query on 2 cores against 0.4 ms for
 # HNSW (M=32, efSearch=128) at recall@10 1.0 (evals/scale.py, BENCHMARKS.md). Our corpus is ~5.5k chunks (1.5 ms).
 HNSW_ABOVE = 50_000
 
 Progress = Callable[[int, int], None]
+_QUESTION_ID = re.compile(r":q\d+$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class StoredIndex:
     vectors: faiss.Index
     manifest: dict[str, Any]
     path: Path
+    classifier: CardClassifier | None = None  # None when the corpus has fewer than two cards
 
 
 @dataclass(frozen=True)
@@ -90,15 +96,44 @@ def current_build(index_dir: Path) -> Path | None:
     return build if build.is_dir() else None
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """content hash -> vector from the build in use, when it was made by the same model: only changed text is
-    embedded again. Any problem with the old build just means everything is embedded."""
+def _previous_vectors(index_dir: Path, model_id: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """content hash -> vector from the build in use, when it was made by the same model, for documents and for
+    example questions embedded as queries: only changed text is embedded again. Any problem with the old build just
+    means everything is embedded."""
     try:
         old = load_index(index_dir, model_id)
+        questions = _read_question_vectors((old.path / "question_vectors.npz").read_bytes())
     except Exception:
-        return {}
+        return {}, {}
     matrix = old.vectors.reconstruct_n(0, old.vectors.ntotal)
-    return {c.content_hash: matrix[i] for i, c in enumerate(old.chunks)}
+    return {c.content_hash: matrix[i] for i, c in enumerate(old.chunks)}, questions
+
+
+def _is_example_question(chunk: Chunk) -> bool:
+    return chunk.kind == "card" and _QUESTION_ID.search(chunk.chunk_id) is not None  # ids from chunk._question_chunk
+
+
+def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
+    buffer = io.BytesIO()
+    hashes = sorted(vectors)
+    matrix = np.stack([vectors[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
+    np.savez(buffer, hashes=np.array(hashes, dtype=str), vectors=matrix.astype(np.float32))
+    return buffer.getvalue()
+
+
+def _read_question_vectors(blob: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+        return {str(h): v for h, v in zip(data["hashes"], data["vectors"], strict=True)}
+
+
+def _card_training_set(chunks: Sequence[Chunk], documents: np.ndarray,
+                       questions: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """Every card chunk (answer and example questions) as a document vector, plus every example question as a
+    *query* vector: visitors' questions are embedded with the query prompt, so the classifier must see that side."""
+    rows = [i for i, c in enumerate(chunks) if c.kind == "card"]
+    asked = [c for c in chunks if _is_example_question(c)]
+    vectors = [documents[rows]] + ([np.stack([questions[c.content_hash] for c in asked])] if asked else [])
+    return np.vstack(vectors), [chunks[i].doc_id for i in rows] + [c.doc_id for c in asked]
 
 
 def new_vector_index(dim: int, count: int, hnsw_above: int | None = None) -> faiss.Index:
@@ -116,21 +151,32 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     start = time.perf_counter()
     if not chunks:
         raise ValueError("no chunks to index: is the corpus folder empty?")
-    reuse = _previous_vectors(index_dir, embedder.model_id)
+    reuse, reuse_questions = _previous_vectors(index_dir, embedder.model_id)
     todo = [i for i, c in enumerate(chunks) if c.content_hash not in reuse]
     matrix = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     for i, c in enumerate(chunks):
         if c.content_hash in reuse:
             matrix[i] = reuse[c.content_hash]
+    asked = {c.content_hash: c.embed_text for c in chunks if _is_example_question(c)}
+    questions = {h: reuse_questions[h] for h in asked if h in reuse_questions}
+    ask_todo = [h for h in asked if h not in questions]
+    total = len(todo) + len(ask_todo)
     # Large blocks: sentence-transformers sorts each call's texts by length, so padding waste stays small.
     batch = 256
     for n in range(0, len(todo), batch):
         rows = todo[n : n + batch]
         matrix[rows] = embedder.embed_documents([chunks[i].embed_text for i in rows])
         if progress:
-            progress(min(n + batch, len(todo)), len(todo))
+            progress(min(n + batch, len(todo)), total)
+    for n in range(0, len(ask_todo), batch):
+        block = ask_todo[n : n + batch]
+        for h, vector in zip(block, embedder.embed_queries([asked[h] for h in block]), strict=True):
+            questions[h] = vector
+        if progress:
+            progress(len(todo) + min(n + batch, len(ask_todo)), total)
     vectors = new_vector_index(embedder.dim, len(chunks))
     vectors.add(matrix)
+    classifier = train_card_classifier(*_card_training_set(chunks, matrix, questions))
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -141,6 +187,9 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
         with (scratch / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for c in chunks:
                 fh.write(_chunk_to_json(c, tokenize(c.embed_text)) + "\n")
+        empty = CardClassifier((), np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.float32))
+        (scratch / "card_classifier.npz").write_bytes((classifier or empty).to_bytes())
+        (scratch / "question_vectors.npz").write_bytes(_question_vectors_bytes(questions, embedder.dim))
         built_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         manifest = {
             "format": FORMAT_VERSION, "model_id": embedder.model_id, "dim": embedder.dim, "count": len(chunks),
@@ -211,7 +260,15 @@ def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
     rows = [_chunk_from_json(line) for line in blobs["chunks.jsonl"].decode("utf-8").split("\n") if line.strip()]
     if vectors.ntotal != len(rows) or len(rows) != manifest.get("count") or vectors.d != manifest.get("dim"):
         raise IndexCorrupt(f"The index in {build} is inconsistent (vectors vs chunks vs manifest). {rebuild}")
+    try:
+        classifier: CardClassifier | None = CardClassifier.from_bytes(blobs["card_classifier.npz"])
+    except (ValueError, KeyError, OSError) as exc:
+        raise IndexCorrupt(f"The card classifier in {build} is unreadable ({exc}). {rebuild}") from None
+    if classifier is not None and not classifier.classes:
+        classifier = None
+    elif classifier is not None and classifier.weights.shape != (len(classifier.classes), vectors.d):
+        raise IndexCorrupt(f"The card classifier in {build} does not fit the vectors. {rebuild}")
     return StoredIndex(
         chunks=tuple(c for c, _ in rows), tokens=tuple(t for _, t in rows), vectors=vectors, manifest=manifest,
-        path=build,
+        path=build, classifier=classifier,
     )

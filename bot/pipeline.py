@@ -41,14 +41,15 @@ class Bot:
         settings = settings or Settings.from_env()
         embedder = embedder or load_embedder(settings)
         index = load_index(settings.index_dir, embedder.model_id)
-        retriever = HybridRetriever(index, embedder, settings.candidates, settings.rrf_k, settings.lexical_weight)
+        retriever = HybridRetriever(index, embedder, settings.candidates, settings.rrf_k, settings.lexical_weight,
+                                    settings.classifier_weight)
         cards = load_cards(settings.corpus_dir)
         llm = None
         if settings.llm_backend != "none":
             from .llm import LLMAnswerer
 
             llm = LLMAnswerer.from_settings(settings)
-        curated = CuratedAnswerer(cards, settings.min_dense_score, settings.decline_margin)
+        curated = CuratedAnswerer(cards, settings.min_dense_score, settings.decline_margin, settings.decline_odds)
         watcher = IndexWatcher(settings.index_dir, index.path.name, embedder.model_id, settings.reload_check_seconds)
         return cls(settings, embedder, retriever, cards, curated, llm, watcher=watcher)
 
@@ -63,8 +64,10 @@ class Bot:
             # built before anything is assigned, so a failure (e.g. a card file mid-edit) leaves the old set serving.
             s = self.settings
             cards = load_cards(s.corpus_dir)
-            retriever = HybridRetriever(index, self.embedder, s.candidates, s.rrf_k, s.lexical_weight)
-            self.cards, self.curated = cards, CuratedAnswerer(cards, s.min_dense_score, s.decline_margin)
+            retriever = HybridRetriever(index, self.embedder, s.candidates, s.rrf_k, s.lexical_weight,
+                                        s.classifier_weight)
+            self.cards, self.curated = cards, CuratedAnswerer(cards, s.min_dense_score, s.decline_margin,
+                                                             s.decline_odds)
             self.retriever = retriever  # one reference: a request already running keeps the object it read
 
         self.watcher.poll(swap)
@@ -84,7 +87,10 @@ class Bot:
         context: LangGuess | None = detect(previous) if previous else None
         if context and context.confident and (not guess.lang.startswith("zh") or context.lang.startswith("zh")):
             return context.lang
-        return guess.lang if guess.lang.startswith("zh") else "en"
+        if guess.lang.startswith("zh"):
+            return guess.lang
+        # A few Latin-script words: the corpus's own vocabulary decides ("número ambulancia" is Spanish), else English.
+        return self.retriever.language_lexicon.vote(question) or "en"
 
     def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
                 mode: Mode = "hybrid", k: int = 8) -> Context:

@@ -1,20 +1,23 @@
-"""Hybrid search: dense (FAISS) and lexical (BM25) rankings, each collapsed to units, fused by reciprocal rank."""
+"""Hybrid search: dense (FAISS), lexical (BM25) and card-classifier rankings, each collapsed to units, fused by
+reciprocal rank. ``dense+lexical`` leaves the classifier out (an ablation: its gain is measured, BENCHMARKS.md)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import cached_property
 
 import numpy as np
 
 from .embed import Embedder
 from .index import StoredIndex
+from .lang_lexicon import LanguageLexicon
 from .lexical import LexicalIndex
-from .schema import Chunk, Hit
+from .schema import Chunk, Hit, Mode
 
-Mode = Literal["hybrid", "dense", "lexical"]
+_DENSE: frozenset[str] = frozenset({"hybrid", "dense+lexical", "dense"})
+_LEXICAL: frozenset[str] = frozenset({"hybrid", "dense+lexical", "lexical"})
 
 
 def rrf(rankings: Iterable[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
@@ -51,7 +54,7 @@ def _collapse(rows: Iterable[tuple[int, float]], chunks: Sequence[Chunk], allowe
 
 class HybridRetriever:
     def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60,
-                 lexical_weight: float = 1.0) -> None:
+                 lexical_weight: float = 1.0, classifier_weight: float = 0.0) -> None:
         self.index = index
         self.embedder = embedder
         self.chunks = index.chunks
@@ -59,12 +62,20 @@ class HybridRetriever:
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.lexical_weight = lexical_weight
+        self.classifier_weight = classifier_weight
         self._vector_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
         self._masks: dict[tuple[tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
+        self._allowed_units: dict[int, frozenset[str]] = {}
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             self._rows_by_unit.setdefault(chunk.unit_id, []).append(row)
+
+    @cached_property
+    def language_lexicon(self) -> LanguageLexicon:
+        """Words only one Latin-script language's cards use (``lang_lexicon.py``); built on first use, and swapped
+        with the index."""
+        return LanguageLexicon.from_chunks(self.chunks, self.index.tokens)
 
     def _mask(self, topics: Collection[str] | None, kinds: Collection[str] | None) -> np.ndarray | None:
         if not topics and not kinds:
@@ -101,6 +112,21 @@ class HybridRetriever:
     def lexical_ranking(self, query: str, allowed: np.ndarray | None = None) -> _Ranked:
         return _collapse(self.lexical.top(query, self.candidates * 8), self.chunks, allowed)
 
+    def card_ranking(self, queries: Sequence[str], allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """(card, probability), most probable first, from the classifier (``card_classifier.py``); every query in
+        ``queries`` votes."""
+        classifier = self.index.classifier
+        if classifier is None:
+            return []
+        ranking = classifier.ranking(np.vstack([self._embed(q) for q in queries]))
+        if allowed is None:
+            return ranking
+        units = self._allowed_units.get(id(allowed))
+        if units is None:
+            units = frozenset(c.unit_id for c, ok in zip(self.chunks, allowed, strict=True) if ok)
+            self._allowed_units[id(allowed)] = units  # masks are cached and kept, so their id is stable
+        return [(card, p) for card, p in ranking if card in units]
+
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None,
                context: str | None = None) -> list[Hit]:
@@ -109,17 +135,22 @@ class HybridRetriever:
         ``context`` (the earlier question of a follow-up) adds rankings for context + query: the follow-up's own
         words say what is asked ("and the fees?"), the context says about what."""
         allowed = self._mask(topics, kinds)
-        dense = self.dense(query, allowed) if mode in ("hybrid", "dense") else None
-        lexical = self.lexical_ranking(query, allowed) if mode in ("hybrid", "lexical") else None
-        ranked = [(dense, 1.0), (lexical, self.lexical_weight if mode == "hybrid" else 1.0)]
+        dense = self.dense(query, allowed) if mode in _DENSE else None
+        lexical = self.lexical_ranking(query, allowed) if mode in _LEXICAL else None
+        ranked = [(dense, 1.0), (lexical, self.lexical_weight if mode in _DENSE else 1.0)]
         if context:
             joined = f"{context}\n{query}"
-            if mode in ("hybrid", "dense"):
+            if mode in _DENSE:
                 ranked.append((self.dense(joined, allowed), 1.0))
-            if mode in ("hybrid", "lexical"):
+            if mode in _LEXICAL:
                 ranked.append((self.lexical_ranking(joined, allowed), ranked[1][1]))
-        present = [(r, w) for r, w in ranked if r is not None]
-        fused = rrf([r.units[: self.candidates] for r, _ in present], self.rrf_k, [w for _, w in present])
+        present = [(r.units[: self.candidates], w) for r, w in ranked if r is not None]
+        probability: dict[str, float] = {}
+        if mode == "hybrid" and self.classifier_weight > 0:
+            cards = self.card_ranking([query, f"{context}\n{query}"] if context else [query], allowed)
+            probability = dict(cards)
+            present.append(([card for card, _ in cards[: self.candidates]], self.classifier_weight))
+        fused = rrf([units for units, _ in present], self.rrf_k, [w for _, w in present])
         order = sorted(fused, key=lambda u: (-fused[u], u))[:k]
         hits = []
         for rank, unit in enumerate(order, start=1):
@@ -127,7 +158,7 @@ class HybridRetriever:
             hits.append(Hit(
                 chunk=self.chunks[row], score=fused[unit], rank=rank,
                 dense_rank=_rank_of(dense, unit), lexical_rank=_rank_of(lexical, unit),
-                dense_score=dense.score.get(unit) if dense else None,
+                dense_score=dense.score.get(unit) if dense else None, card_probability=probability.get(unit),
             ))
         return hits
 

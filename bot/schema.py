@@ -12,6 +12,9 @@ LANGUAGES: tuple[str, ...] = (
     "en", "zh-Hans", "zh-Hant", "ja", "ko", "ru", "fr", "es", "ar", "de", "pt", "it", "vi", "th", "id",
 )
 TOPICS: tuple[str, ...] = ("tax_refund", "transit", "entry", "payment", "services", "plan", "decline")
+# Retrieval modes: ``hybrid`` fuses dense, lexical and the card classifier; the others are its ablations.
+Mode = Literal["hybrid", "dense+lexical", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense+lexical", "dense", "lexical")
 ESCALATIONS: tuple[str, ...] = ("12367", "12345", "window")
 
 
@@ -86,6 +89,8 @@ class Hit:
     lexical_rank: int | None = None
     # Cosine similarity of the unit's best chunk to the query: an absolute measure, unlike the fused score.
     dense_score: float | None = None
+    # The card classifier's probability for this card (None for passages, or an index without a classifier).
+    card_probability: float | None = None
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,34 @@ def test_bad_input_raises_with_a_message_key(bot, text, key):
 def test_unknown_language_code_is_refused(bot):
     with pytest.raises(ValueError, match="unknown language"):
         bot.ask("tax refund minimum", lang="klingon")
+
+
+def _hit(bot, doc_id, rank, probability, dense=0.6):
+    from bot.schema import Hit
+
+    chunk = next(c for c in bot.retriever.chunks if c.doc_id == doc_id and c.lang == "en")
+    return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=dense, card_probability=probability)
+
+
+@pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
+    (0.60, 0.20, True),   # 3x as probable: decline
+    (0.40, 0.20, True),   # exactly the odds (2x): decline
+    (0.39, 0.20, False),  # less than 2x: the factual card answers
+    (0.30, 0.35, False),
+])
+def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, answer_p, declined):
+    from bot.answer import Context
+
+    hits = (_hit(bot, "decline-politics", 1, decline_p), _hit(bot, "refund-minimum-spend", 2, answer_p))
+    answer = bot.curated.answer(Context("q", "en", hits))
+    assert answer.refused is declined
+    assert answer.card_ids == (("decline-politics",) if declined else ("refund-minimum-spend",))
+
+
+def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
+    from bot.answer import Context
+
+    close = (_hit(bot, "decline-politics", 1, None, dense=0.60), _hit(bot, "refund-minimum-spend", 2, None, 0.59))
+    far = (_hit(bot, "decline-politics", 1, None, dense=0.60), _hit(bot, "refund-minimum-spend", 2, None, 0.50))
+    assert not bot.curated.answer(Context("q", "en", close)).refused
+    assert bot.curated.answer(Context("q", "en", far)).refused
