@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import faiss
 import numpy as np
 
 from .embed import Embedder
@@ -55,6 +56,10 @@ def _collapse(rows: Iterable[tuple[int, float]], chunks: Sequence[Chunk], allowe
 class HybridRetriever:
     def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60,
                  lexical_weight: float = 1.0, classifier_weight: float = 0.0) -> None:
+        # One query at a time: FAISS's OpenMP threads save nothing on ~12k vectors (1.1 ms single-threaded vs 1.9 ms
+        # on two), and after each search they spin-wait on the cores the ONNX runtime needs for the next query's
+        # embedding, which measurably slowed it down (BENCHMARKS.md). Search single-threaded.
+        faiss.omp_set_num_threads(1)
         self.index = index
         self.embedder = embedder
         self.chunks = index.chunks

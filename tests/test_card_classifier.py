@@ -58,7 +58,7 @@ def test_stored_as_plain_arrays_and_read_back_identically():
 
 
 def test_training_is_deterministic():
-    points, labels, centres = _clusters()
+    points, labels, _ = _clusters()
     first, second = train_card_classifier(points, labels), train_card_classifier(points, labels)
     assert first is not None and second is not None
     assert first.to_bytes() == second.to_bytes()
