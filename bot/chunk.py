@@ -68,6 +68,14 @@ def _question_chunk(doc: Document, n: int, question: str) -> Chunk:
     )
 
 
+_QUESTION_ID = re.compile(r":q\d+$")
+
+
+def is_example_question(chunk: Chunk) -> bool:
+    """A card's example question (made by ``_question_chunk``), not its answer."""
+    return chunk.kind == "card" and _QUESTION_ID.search(chunk.chunk_id) is not None
+
+
 def chunk_document(doc: Document) -> list[Chunk]:
     if doc.kind == "card":
         # All languages of a card are one unit: a search returns it once, shown in the asker's language.

@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -27,6 +26,7 @@ import faiss
 import numpy as np
 
 from .card_classifier import CardClassifier, train_card_classifier
+from .chunk import is_example_question
 from .embed import Embedder
 from .errors import IndexCorrupt, IndexMissing, ModelMismatch
 from .lang import tokenize
@@ -40,7 +40,6 @@ KEEP_BUILDS = 2
 HNSW_ABOVE = 50_000
 
 Progress = Callable[[int, int], None]
-_QUESTION_ID = re.compile(r":q\d+$")
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,6 @@ def _previous_vectors(index_dir: Path, model_id: str) -> tuple[dict[str, np.ndar
     return {c.content_hash: matrix[i] for i, c in enumerate(old.chunks)}, questions
 
 
-def _is_example_question(chunk: Chunk) -> bool:
-    return chunk.kind == "card" and _QUESTION_ID.search(chunk.chunk_id) is not None  # ids from chunk._question_chunk
-
-
 def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
     buffer = io.BytesIO()
     hashes = sorted(vectors)
@@ -131,7 +126,7 @@ def _card_training_set(chunks: Sequence[Chunk], documents: np.ndarray,
     """Every card chunk (answer and example questions) as a document vector, plus every example question as a
     *query* vector: visitors' questions are embedded with the query prompt, so the classifier must see that side."""
     rows = [i for i, c in enumerate(chunks) if c.kind == "card"]
-    asked = [c for c in chunks if _is_example_question(c)]
+    asked = [c for c in chunks if is_example_question(c)]
     vectors = [documents[rows]] + ([np.stack([questions[c.content_hash] for c in asked])] if asked else [])
     return np.vstack(vectors), [chunks[i].doc_id for i in rows] + [c.doc_id for c in asked]
 
@@ -157,7 +152,7 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     for i, c in enumerate(chunks):
         if c.content_hash in reuse:
             matrix[i] = reuse[c.content_hash]
-    asked = {c.content_hash: c.embed_text for c in chunks if _is_example_question(c)}
+    asked = {c.content_hash: c.embed_text for c in chunks if is_example_question(c)}
     questions = {h: reuse_questions[h] for h in asked if h in reuse_questions}
     ask_todo = [h for h in asked if h not in questions]
     total = len(todo) + len(ask_todo)
@@ -261,14 +256,12 @@ def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
     if vectors.ntotal != len(rows) or len(rows) != manifest.get("count") or vectors.d != manifest.get("dim"):
         raise IndexCorrupt(f"The index in {build} is inconsistent (vectors vs chunks vs manifest). {rebuild}")
     try:
-        classifier: CardClassifier | None = CardClassifier.from_bytes(blobs["card_classifier.npz"])
+        classifier = CardClassifier.from_bytes(blobs["card_classifier.npz"])
     except (ValueError, KeyError, OSError) as exc:
         raise IndexCorrupt(f"The card classifier in {build} is unreadable ({exc}). {rebuild}") from None
-    if classifier is not None and not classifier.classes:
-        classifier = None
-    elif classifier is not None and classifier.weights.shape != (len(classifier.classes), vectors.d):
+    if classifier.classes and classifier.weights.shape != (len(classifier.classes), vectors.d):
         raise IndexCorrupt(f"The card classifier in {build} does not fit the vectors. {rebuild}")
     return StoredIndex(
         chunks=tuple(c for c, _ in rows), tokens=tuple(t for _, t in rows), vectors=vectors, manifest=manifest,
-        path=build, classifier=classifier,
+        path=build, classifier=classifier if classifier.classes else None,  # no classes: fewer than two cards
     )

@@ -17,6 +17,11 @@ from .lang_lexicon import LanguageLexicon
 from .lexical import LexicalIndex
 from .schema import Chunk, Hit, Mode
 
+# One query at a time: FAISS's OpenMP threads save nothing on ~12k vectors (1.1 ms single-threaded vs 1.9 ms on
+# two), and after each search they spin-wait on the cores the ONNX runtime needs for the next query's embedding,
+# which measurably slowed it down (BENCHMARKS.md). A process-wide setting, so it is made once, here.
+faiss.omp_set_num_threads(1)
+
 _DENSE: frozenset[str] = frozenset({"hybrid", "dense+lexical", "dense"})
 _LEXICAL: frozenset[str] = frozenset({"hybrid", "dense+lexical", "lexical"})
 
@@ -56,10 +61,6 @@ def _collapse(rows: Iterable[tuple[int, float]], chunks: Sequence[Chunk], allowe
 class HybridRetriever:
     def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60,
                  lexical_weight: float = 1.0, classifier_weight: float = 0.0) -> None:
-        # One query at a time: FAISS's OpenMP threads save nothing on ~12k vectors (1.1 ms single-threaded vs 1.9 ms
-        # on two), and after each search they spin-wait on the cores the ONNX runtime needs for the next query's
-        # embedding, which measurably slowed it down (BENCHMARKS.md). Search single-threaded.
-        faiss.omp_set_num_threads(1)
         self.index = index
         self.embedder = embedder
         self.chunks = index.chunks
@@ -70,8 +71,8 @@ class HybridRetriever:
         self.classifier_weight = classifier_weight
         self._vector_cache: dict[str, np.ndarray] = {}
         self._cache_lock = threading.Lock()
-        self._masks: dict[tuple[tuple[str, ...], tuple[str, ...]], np.ndarray] = {}
-        self._allowed_units: dict[int, frozenset[str]] = {}
+        # filter key -> (rows it admits, cards it admits): built once per filter, not once per question
+        self._filters: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[np.ndarray, frozenset[str]]] = {}
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             self._rows_by_unit.setdefault(chunk.unit_id, []).append(row)
@@ -82,15 +83,18 @@ class HybridRetriever:
         with the index."""
         return LanguageLexicon.from_chunks(self.chunks, self.index.tokens)
 
-    def _mask(self, topics: Collection[str] | None, kinds: Collection[str] | None) -> np.ndarray | None:
+    def _filter(self, topics: Collection[str] | None,
+                kinds: Collection[str] | None) -> tuple[np.ndarray | None, frozenset[str] | None]:
+        """The rows and the cards a topic/kind filter admits; (None, None) for no filter. Every question also
+        searches the plan measures alone, so each filter is built once."""
         if not topics and not kinds:
-            return None
-        # Every question also searches the plan measures: build each filter's mask once, not once per question.
+            return None, None
         key = (tuple(sorted(topics or ())), tuple(sorted(kinds or ())))
-        if key not in self._masks:
-            self._masks[key] = np.array([(not topics or c.topic in topics) and (not kinds or c.kind in kinds)
-                                         for c in self.chunks])
-        return self._masks[key]
+        if key not in self._filters:
+            mask = np.array([(not topics or c.topic in topics) and (not kinds or c.kind in kinds) for c in self.chunks])
+            cards = frozenset(c.unit_id for c, ok in zip(self.chunks, mask, strict=True) if ok and c.kind == "card")
+            self._filters[key] = (mask, cards)
+        return self._filters[key]
 
     def _embed(self, query: str) -> np.ndarray:
         # A follow-up or an evaluation of several modes asks for the same vector again; embedding is the slow part.
@@ -117,20 +121,15 @@ class HybridRetriever:
     def lexical_ranking(self, query: str, allowed: np.ndarray | None = None) -> _Ranked:
         return _collapse(self.lexical.top(query, self.candidates * 8), self.chunks, allowed)
 
-    def card_ranking(self, queries: Sequence[str], allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+    def card_ranking(self, queries: Sequence[str],
+                     cards: frozenset[str] | None = None) -> list[tuple[str, float]]:
         """(card, probability), most probable first, from the classifier (``card_classifier.py``); every query in
-        ``queries`` votes."""
+        ``queries`` votes. ``cards`` limits it to the cards a filter admits (none for a plan-only search)."""
         classifier = self.index.classifier
-        if classifier is None:
+        if classifier is None or cards == frozenset():
             return []
         ranking = classifier.ranking(np.vstack([self._embed(q) for q in queries]))
-        if allowed is None:
-            return ranking
-        units = self._allowed_units.get(id(allowed))
-        if units is None:
-            units = frozenset(c.unit_id for c, ok in zip(self.chunks, allowed, strict=True) if ok)
-            self._allowed_units[id(allowed)] = units  # masks are cached and kept, so their id is stable
-        return [(card, p) for card, p in ranking if card in units]
+        return ranking if cards is None else [(card, p) for card, p in ranking if card in cards]
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None,
@@ -139,7 +138,7 @@ class HybridRetriever:
 
         ``context`` (the earlier question of a follow-up) adds rankings for context + query: the follow-up's own
         words say what is asked ("and the fees?"), the context says about what."""
-        allowed = self._mask(topics, kinds)
+        allowed, allowed_cards = self._filter(topics, kinds)
         dense = self.dense(query, allowed) if mode in _DENSE else None
         lexical = self.lexical_ranking(query, allowed) if mode in _LEXICAL else None
         ranked = [(dense, 1.0), (lexical, self.lexical_weight if mode in _DENSE else 1.0)]
@@ -152,7 +151,7 @@ class HybridRetriever:
         present = [(r.units[: self.candidates], w) for r, w in ranked if r is not None]
         probability: dict[str, float] = {}
         if mode == "hybrid" and self.classifier_weight > 0:
-            cards = self.card_ranking([query, f"{context}\n{query}"] if context else [query], allowed)
+            cards = self.card_ranking([query, f"{context}\n{query}"] if context else [query], allowed_cards)
             probability = dict(cards)
             present.append(([card for card, _ in cards[: self.candidates]], self.classifier_weight))
         fused = rrf([units for units, _ in present], self.rrf_k, [w for _, w in present])

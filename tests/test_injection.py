@@ -7,10 +7,10 @@ Runs on the whole corpus with the hash embedder (built once per module), with th
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
+from script_loader import load_script
 
 from bot.chunk import chunk_documents
 from bot.clean import clean_query
@@ -22,16 +22,7 @@ from bot.index import build_index
 from bot.pipeline import Bot
 from bot.schema import LANGUAGES
 
-
-def _load_suite_module():
-    spec = importlib.util.spec_from_file_location("injection_suite", PROJECT_ROOT / "evals" / "injection.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-suite = _load_suite_module()
+suite = load_script(PROJECT_ROOT / "evals" / "injection.py", "injection_suite")
 ATTEMPTS = suite.load_jsonl(suite.SUITE)
 BENIGN = suite.load_jsonl(suite.BENIGN)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from script_loader import load_script
 
 from bot.config import PROJECT_ROOT
 from bot.errors import CorpusError
@@ -232,11 +232,7 @@ def test_unsafe_yaml_is_refused(rules_copy: Path) -> None:
 # ---------------------------------------------------------------- the name generator
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_names", CORPUS / "rules" / "generate_names.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(CORPUS / "rules" / "generate_names.py", "generate_names")
 
 
 def test_generated_names_are_up_to_date() -> None:

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import re
 import tomllib
 
 import pytest
+from script_loader import load_script
 
 from bot.config import PROJECT_ROOT
 
@@ -18,15 +18,7 @@ LOCK = PROJECT_ROOT / "requirements.lock"
 NOT_LOCKED = {"pip", "setuptools", "wheel", "shenzhen-bot"}
 
 
-def _audit_module():
-    spec = importlib.util.spec_from_file_location("audit", PROJECT_ROOT / "evals" / "audit.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-audit = _audit_module()
+audit = load_script(PROJECT_ROOT / "evals" / "audit.py", "audit")
 
 
 def _declared() -> list[str]:
