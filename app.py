@@ -15,4 +15,5 @@ if __name__ == "__main__":
     settings = Settings.from_env()
     bot = Bot.load(settings)
     bot.ask("warm-up: tax refund")  # first-call costs (tokenizer, jieba dictionary) before the first visitor
+    bot.ask("hoan thue")  # ... and the tables short Latin-script and unaccented Vietnamese questions use
     launch(bot, FeedbackStore(settings.feedback_db), settings.host, settings.port, settings.concurrency)

@@ -23,6 +23,7 @@ from .lang import LangGuess, detect
 from .retrieve import HybridRetriever, Mode
 from .rules import RuleBook, load_rules
 from .schema import LANGUAGES, Answer, Card, Hit
+from .vi_diacritics import has_accents
 
 
 @dataclass
@@ -105,9 +106,17 @@ class Bot:
         self.refresh()
         lang = lang or self.language(text, history)
         previous = follow_up_of(text, history)
-        hits = self.retriever.search(text, k=k, mode=mode, lang=lang, context=previous)
-        plan_hits = self.retriever.search(text, k=2, mode=mode, lang=lang, kinds=("plan",), context=previous)
+        query, earlier = self._accented(text, lang), previous and self._accented(previous, lang)
+        hits = self.retriever.search(query, k=k, mode=mode, lang=lang, context=earlier)
+        plan_hits = self.retriever.search(query, k=2, mode=mode, lang=lang, kinds=("plan",), context=earlier)
         return Context(text, lang, tuple(hits), tuple(plan_hits), previous)
+
+    def _accented(self, text: str, lang: str) -> str:
+        """Vietnamese typed without a single accent gets them back before retrieval (the embedding reads "hoàn
+        thuế", not "hoan thue"); the answer still quotes what the visitor typed."""
+        if lang != "vi" or has_accents(text):
+            return text
+        return self.retriever.vietnamese_diacritics.restore(text)
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
         """Answer in the asker's language and script, with citations, a valid-as-of date and an escalation route;

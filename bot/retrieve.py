@@ -16,6 +16,7 @@ from .index import StoredIndex
 from .lang_lexicon import LanguageLexicon
 from .lexical import LexicalIndex
 from .schema import Chunk, Hit, Mode
+from .vi_diacritics import DiacriticRestorer
 
 # One query at a time: FAISS's OpenMP threads save nothing on ~12k vectors (1.1 ms single-threaded vs 1.9 ms on
 # two), and after each search they spin-wait on the cores the ONNX runtime needs for the next query's embedding,
@@ -82,6 +83,11 @@ class HybridRetriever:
         """Words only one Latin-script language's cards use (``lang_lexicon.py``); built on first use, and swapped
         with the index."""
         return LanguageLexicon.from_chunks(self.chunks, self.index.tokens)
+
+    @cached_property
+    def vietnamese_diacritics(self) -> DiacriticRestorer:
+        """Accents for Vietnamese typed without them, learnt from the Vietnamese chunks (``vi_diacritics.py``)."""
+        return DiacriticRestorer.from_texts(c.text for c in self.chunks if c.lang == "vi")
 
     def _filter(self, topics: Collection[str] | None,
                 kinds: Collection[str] | None) -> tuple[np.ndarray | None, frozenset[str] | None]:
