@@ -8,18 +8,25 @@ from collections.abc import Sequence
 
 from .lang import fold
 
-# Openers that make a question lean on the previous one, in our languages (matched on folded text).
-_MARKERS = re.compile(
-    r"^\s*(and|what about|how about|also|but|so|then|same|那|那么|那如果|如果|还有|另外|要是|咁|噉|"
-    r"そして|それで|じゃあ|では|それなら|그럼|그리고|그러면|"
-    r"а|и|et|mais|y|pero|und|aber|e|mas|ed|ma|con|vay|con neu|the con|แล้ว|"
-    r"ถ้า|bagaimana dengan|lalu|kalau|dan|و|واذا|ماذا عن)\b",
-    re.IGNORECASE,
+# Openers that make a question lean on the previous one, in our languages (matched on folded text, after any
+# opening "¿", "¡" or quote). Words of spaced scripts must end at a word boundary ("so" is not "sorry"); openers in
+# Chinese and Thai run straight into the next word ("咁護照…", "แล้วเปิด…"), so those need none.
+_SPACED_MARKERS = (
+    r"and|what about|how about|what if|also|but|so|then|same|ok so|okay so|"
+    r"а|и|et|mais|y|pero|und|aber|e|mas|ed|ma|con|vay|con neu|the con|"
+    r"bagaimana dengan|lalu|kalau|dan|terus|trus|و|واذا|ماذا عن|그럼|그리고|그러면"
 )
-_TRAILING = re.compile(r"(呢|嗎|吗|呀)\s*[?？]?\s*$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+_UNSPACED_MARKERS = r"那|那么|那如果|如果|还有|另外|要是|咁|噉|そして|それで|じゃあ|では|それなら|แล้ว|ถ้า"
+_MARKERS = re.compile(rf"^[\s¿¡\"'“(]*(?:(?:{_SPACED_MARKERS})\b|{_UNSPACED_MARKERS})", re.IGNORECASE)
+# "…呢？" and "…ล่ะ" ask "what about …?"; a plain question particle (吗, หรือ) does not.
+_TRAILING = re.compile(r"(呢|ล่ะ)\s*[?？]?\s*$")
+# How much a character says, in "words": a Han character or a hangul syllable about half a word, kana (mostly
+# particles and endings) and Thai letters (three or four to a word) much less. A question says little when it comes
+# to at most SHORT_WORDS words.
+_WEIGHTS = ((re.compile(r"[\u3400-\u9fff\uac00-\ud7af]"), 0.5), (re.compile(r"[\u3040-\u30ff]"), 0.2),
+            (re.compile(r"[\u0e00-\u0e7f]"), 0.2))
+_OTHER_SCRIPTS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 SHORT_WORDS = 5
-SHORT_CJK_CHARS = 9
 
 
 def previous_user_turn(history: Sequence[object]) -> str | None:
@@ -36,9 +43,9 @@ def is_elliptical(question: str) -> bool:
     folded = fold(question)
     if _MARKERS.search(folded) or _TRAILING.search(question):
         return True
-    cjk = len(_CJK.findall(folded))
-    words = len(re.findall(r"\w+", _CJK.sub(" ", folded)))
-    return (cjk + words * 2) <= SHORT_CJK_CHARS if cjk else words <= SHORT_WORDS
+    size = sum(len(pattern.findall(folded)) * weight for pattern, weight in _WEIGHTS)
+    size += len(re.findall(r"\w+", _OTHER_SCRIPTS.sub(" ", folded)))
+    return size <= SHORT_WORDS
 
 
 def follow_up_of(question: str, history: Sequence[object]) -> str | None:

@@ -65,6 +65,30 @@ def test_elliptical_detection():
     assert not is_elliptical("How much VAT do I get back on clothes bought in Shenzhen?")
 
 
+@pytest.mark.parametrize("follow_up", [
+    "¿Y cuánto tiempo tarda el reembolso en llegar a mi tarjeta?",  # opener after "¿"
+    "what if my flight leaves from Hong Kong airport instead of Shenzhen?",
+    "ok so which documents should I bring to the counter?",
+    "terus kalau di bandara gimana caranya?",
+    "咁海關會唔會檢查埋啲收據同埋件貨？",  # Chinese and Thai openers run into the next word
+    "那深圳湾口岸的退税柜台几点关门？",
+    "แล้วที่สนามบินต้องทำอย่างไรบ้างคะ",
+    "手数料は？",  # a few content words: kana endings and particles say little
+    "ใช้เวลากี่วัน",
+])
+def test_follow_up_openers_and_short_questions_in_every_script(follow_up):
+    assert is_elliptical(follow_up)
+
+
+@pytest.mark.parametrize("standalone", [
+    "深圳湾口岸可以办理外国游客离境退税吗？",  # a yes/no particle is not "what about"
+    "Sorry, where exactly is the tax refund counter at Shenzhen Bao'an airport?",
+    "ร้านค้าในเซินเจิ้นปฏิเสธไม่รับเงินสดจากนักท่องเที่ยวได้ไหม",
+])
+def test_complete_questions_stand_alone(standalone):
+    assert not is_elliptical(standalone)
+
+
 def test_short_ambiguous_question_takes_the_conversation_language(bot):
     assert bot.language("ATM", ["我想取现金，在哪里？"]) == "zh-Hans"
     assert bot.language("ATM") == "en"
