@@ -11,6 +11,7 @@ from functools import cached_property
 import faiss
 import numpy as np
 
+from .chunk import is_example_question
 from .embed import Embedder
 from .index import StoredIndex
 from .lang_lexicon import LanguageLexicon
@@ -86,8 +87,10 @@ class HybridRetriever:
 
     @cached_property
     def vietnamese_diacritics(self) -> DiacriticRestorer:
-        """Accents for Vietnamese typed without them, learnt from the Vietnamese chunks (``vi_diacritics.py``)."""
-        return DiacriticRestorer.from_texts(c.text for c in self.chunks if c.lang == "vi")
+        """Accents for Vietnamese typed without them (``vi_diacritics.py``), learnt from every Vietnamese text once: the
+        example questions (their chunks' ``embed_text``; their ``text`` repeats the card's answer) and the answers."""
+        texts = {c.embed_text if is_example_question(c) else c.text for c in self.chunks if c.lang == "vi"}
+        return DiacriticRestorer.from_texts(sorted(texts))
 
     def _filter(self, topics: Collection[str] | None,
                 kinds: Collection[str] | None) -> tuple[np.ndarray | None, frozenset[str] | None]:
