@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from .answer import Context, CuratedAnswerer
+from .cantonese import to_written
 from .checks.chat import ChatCheck, check_question, with_check
 from .checks.transit import CHINA
 from .clean import clean_query, clean_turns
@@ -106,17 +107,20 @@ class Bot:
         self.refresh()
         lang = lang or self.language(text, history)
         previous = follow_up_of(text, history)
-        query, earlier = self._accented(text, lang), previous and self._accented(previous, lang)
+        query, earlier = self._for_retrieval(text, lang), previous and self._for_retrieval(previous, lang)
         hits = self.retriever.search(query, k=k, mode=mode, lang=lang, context=earlier)
         plan_hits = self.retriever.search(query, k=2, mode=mode, lang=lang, kinds=("plan",), context=earlier)
         return Context(text, lang, tuple(hits), tuple(plan_hits), previous)
 
-    def _accented(self, text: str, lang: str) -> str:
-        """Vietnamese typed without a single accent gets them back before retrieval (the embedding reads "hoàn
-        thuế", not "hoan thue"); the answer still quotes what the visitor typed."""
-        if lang != "vi" or has_accents(text):
-            return text
-        return self.retriever.vietnamese_diacritics.restore(text)
+    def _for_retrieval(self, text: str, lang: str) -> str:
+        """The question in the register the embedding model reads best; the answer still quotes what was typed.
+        Vietnamese typed without a single accent gets them back ("hoan thue" -> "hoàn thuế", ``vi_diacritics.py``);
+        colloquial Cantonese becomes written Chinese ("使唔使" -> "需不需要", ``cantonese.py``)."""
+        if lang == "vi" and not has_accents(text):
+            return self.retriever.vietnamese_diacritics.restore(text)
+        if lang == "zh-Hant":
+            return to_written(text)
+        return text
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
         """Answer in the asker's language and script, with citations, a valid-as-of date and an escalation route;
