@@ -51,8 +51,7 @@ def test_hybrid_retrieval_on_the_qa_set(bot, cases):
     assert report["recall@5"] >= 0.95, report["failures"][:10]
     assert report["mrr"] >= 0.90
     for lang, block in report["by_lang"].items():
-        # 0.80, not the 0.90 target: Vietnamese typed without diacritics (held-out set) is at 0.84 (BENCHMARKS.md)
-        assert block["recall@5"] >= 0.80, (lang, block)
+        assert block["recall@5"] >= 0.90, (lang, block)
 
 
 def test_answers_on_a_slice_of_the_qa_set(bot, cases):
@@ -71,6 +70,8 @@ def test_answers_on_a_slice_of_the_qa_set(bot, cases):
     ("支付宝绑定境外银行卡手续费怎么收？", "pay-mobile-fees", "zh-Hans"),
     ("Quels pays peuvent utiliser le transit sans visa de 240 heures ?", "transit-eligible-countries", "fr"),
     ("كيف أتصل بخط الهجرة 12367 من خارج شنتشن؟", "svc-12367-immigration-hotline", "ar"),
+    # typed without a Vietnamese keyboard: the accents come back from the corpus before embedding
+    ("the Mastercard co rut duoc tien mat o cay ATM ben Tham Quyen khong", "pay-atm-withdrawal", "vi"),
 ])
 def test_cross_lingual_answers(bot, question, card, lang):
     answer = bot.ask(question)
