@@ -57,3 +57,20 @@ def built(hash_settings: Settings) -> Settings:
     docs, _ = load_corpus(hash_settings.corpus_dir)
     build_index(chunk_documents(docs), HashEmbedder(), hash_settings.index_dir)
     return hash_settings
+
+
+@pytest.fixture
+def spied_bot(built: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[object, list[str]]:
+    """A bot on the small index, and the list of query texts its retriever is searched with (in order)."""
+    from bot.pipeline import Bot
+
+    bot = Bot.load(built)
+    seen: list[str] = []
+    search = bot.retriever.search
+
+    def spy(query: str, *args: object, **kwargs: object) -> object:
+        seen.append(query)
+        return search(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bot.retriever, "search", spy)
+    return bot, seen

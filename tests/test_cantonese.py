@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.cantonese import to_written
-from bot.pipeline import Bot
 
 
 @pytest.mark.parametrize(("spoken", "written"), [
@@ -36,16 +35,8 @@ def test_written_chinese_and_other_text_are_untouched(written):
     assert to_written(written) == written
 
 
-def test_only_traditional_questions_are_rewritten_before_retrieval(built, monkeypatch):
-    bot = Bot.load(built)
-    seen: list[str] = []
-    search = bot.retriever.search
-
-    def spy(query, *args, **kwargs):
-        seen.append(query)
-        return search(query, *args, **kwargs)
-
-    monkeypatch.setattr(bot.retriever, "search", spy)
+def test_only_traditional_questions_are_rewritten_before_retrieval(spied_bot):
+    bot, seen = spied_bot
     ctx = bot.context("退稅最少要買幾多錢?", lang="zh-Hant")
     assert seen[0] == "退稅最少要買多少錢?" and ctx.question == "退稅最少要買幾多錢?"
     seen.clear()

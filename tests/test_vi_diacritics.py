@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.pipeline import Bot
 from bot.vi_diacritics import DiacriticRestorer, has_accents
 
 CORPUS = [
@@ -39,16 +38,8 @@ def test_accent_detection():
     assert not has_accents("hoan thue") and not has_accents("ATM Visa")
 
 
-def test_only_unaccented_vietnamese_is_restored_before_retrieval(built, monkeypatch):
-    bot = Bot.load(built)
-    seen: list[str] = []
-    search = bot.retriever.search
-
-    def spy(query, *args, **kwargs):
-        seen.append(query)
-        return search(query, *args, **kwargs)
-
-    monkeypatch.setattr(bot.retriever, "search", spy)
+def test_only_unaccented_vietnamese_is_restored_before_retrieval(spied_bot):
+    bot, seen = spied_bot
     ctx = bot.context("hoan thue", lang="vi")
     assert seen[0] == "hoàn thuế" and ctx.question == "hoan thue"  # the visitor's own words are kept for the answer
     seen.clear()
