@@ -25,7 +25,7 @@ _TRAILING = re.compile(r"(呢|ล่ะ)\s*[?？]?\s*$")
 # to at most SHORT_WORDS words.
 _WEIGHTS = ((re.compile(r"[\u3400-\u9fff\uac00-\ud7af]"), 0.5), (re.compile(r"[\u3040-\u30ff]"), 0.2),
             (re.compile(r"[\u0e00-\u0e7f]"), 0.2))
-_OTHER_SCRIPTS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+_OTHER_SCRIPTS = re.compile("|".join(pattern.pattern for pattern, _ in _WEIGHTS))  # every script weighed above
 SHORT_WORDS = 5
 
 

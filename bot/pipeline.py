@@ -27,6 +27,15 @@ from .schema import LANGUAGES, Answer, Card, Hit
 from .vi_diacritics import has_accents
 
 
+def _retriever(index: StoredIndex, embedder: Embedder, s: Settings) -> HybridRetriever:
+    """The retriever as configured: made at load and again for each rebuilt index."""
+    return HybridRetriever(index, embedder, s.candidates, s.rrf_k, s.lexical_weight, s.classifier_weight)
+
+
+def _answerer(cards: dict[str, Card], s: Settings) -> CuratedAnswerer:
+    return CuratedAnswerer(cards, s.min_dense_score, s.decline_margin, s.decline_odds)
+
+
 @dataclass
 class Bot:
     settings: Settings
@@ -43,15 +52,14 @@ class Bot:
         settings = settings or Settings.from_env()
         embedder = embedder or load_embedder(settings)
         index = load_index(settings.index_dir, embedder.model_id)
-        retriever = HybridRetriever(index, embedder, settings.candidates, settings.rrf_k, settings.lexical_weight,
-                                    settings.classifier_weight)
+        retriever = _retriever(index, embedder, settings)
         cards = load_cards(settings.corpus_dir)
         llm = None
         if settings.llm_backend != "none":
             from .llm import LLMAnswerer
 
             llm = LLMAnswerer.from_settings(settings)
-        curated = CuratedAnswerer(cards, settings.min_dense_score, settings.decline_margin, settings.decline_odds)
+        curated = _answerer(cards, settings)
         watcher = IndexWatcher(settings.index_dir, index.path.name, embedder.model_id, settings.reload_check_seconds)
         return cls(settings, embedder, retriever, cards, curated, llm, watcher=watcher)
 
@@ -64,12 +72,9 @@ class Bot:
         def swap(index: StoredIndex) -> None:
             # The build was made from the corpus as it is now: its cards' answer texts go with it. Everything is
             # built before anything is assigned, so a failure (e.g. a card file mid-edit) leaves the old set serving.
-            s = self.settings
-            cards = load_cards(s.corpus_dir)
-            retriever = HybridRetriever(index, self.embedder, s.candidates, s.rrf_k, s.lexical_weight,
-                                        s.classifier_weight)
-            self.cards, self.curated = cards, CuratedAnswerer(cards, s.min_dense_score, s.decline_margin,
-                                                             s.decline_odds)
+            cards = load_cards(self.settings.corpus_dir)
+            retriever = _retriever(index, self.embedder, self.settings)
+            self.cards, self.curated = cards, _answerer(cards, self.settings)
             self.retriever = retriever  # one reference: a request already running keeps the object it read
 
         self.watcher.poll(swap)
