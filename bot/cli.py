@@ -90,18 +90,27 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .clock import today
+    from .expiry import expiry_notice
     from .pipeline import Bot
 
     bot = Bot.load(settings)
     hits = bot.search(args.query, k=args.k, mode=args.mode, lang=args.lang,
                       topics=args.topic or None, kinds=args.kind or None)
+    day = today(settings)
+    # A card past its valid_until is never shown without its notice (expiry.py).
+    notices = [expiry_notice(card, day, h.chunk.lang) if h.chunk.kind == "card" and (card := bot.cards.get(
+        h.chunk.doc_id)) else None for h in hits]
     if args.json:
-        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps([{**_hit_json(h), "expiry_notice": n} for h, n in zip(hits, notices, strict=True)],
+                         ensure_ascii=False, indent=2))
         return 0
-    for h in hits:
+    for h, notice in zip(hits, notices, strict=True):
         c = h.chunk
         print(f"{h.rank}. [{c.kind}/{c.topic}] {c.title}  ({c.lang}, score {h.score:.4f})")
         print(f"   {c.text[:300].replace(chr(10), ' ')}")
+        if notice:
+            print(f"   {notice}")
         print(f"   source: {c.url or (c.sources[0].title if c.sources else '-')} · valid as of {c.valid_as_of}")
     return 0
 
@@ -226,12 +235,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Run one rule checker from flags; the same result the chat and the web form show."""
-    from datetime import datetime
-
     from .checks import check_payment, check_refund, check_transit
     from .checks.inputs import payment_query, refund_query, transit_query
     from .checks.render import render, render_error
-    from .checks.transit import CHINA
+    from .clock import today
     from .errors import BadInput
     from .rules import load_rules
 
@@ -239,12 +246,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.checker == "transit":
             result = check_transit(transit_query(rules, args.nationality, args.origin, args.destination, args.port,
-                                                 args.entry, args.exit, args.exit_port), rules,
-                                   datetime.now(CHINA).date())
+                                                 args.entry, args.exit, args.exit_port), rules, today(settings))
         elif args.checker == "refund":
-            today = datetime.now(CHINA).date()
             result = check_refund(refund_query(args.amount, args.vat, args.purchase, args.departure,
-                                               args.days_in_china, args.method, args.instant), rules, today)
+                                               args.days_in_china, args.method, args.instant), rules, today(settings))
         else:
             result = check_payment(payment_query(args.amount, args.currency, args.method, args.spent_today), rules)
     except BadInput as exc:
@@ -288,6 +293,29 @@ def _add_check_parsers(sub: Any) -> None:
     payment.add_argument("--method", choices=("alipay_wechat_card", "ecny_anonymous", "cash"))
     payment.add_argument("--spent-today", help="RMB already paid today from the e-CNY anonymous wallet")
     check.set_defaults(func=cmd_check)
+
+
+def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Freshness and use of every card, guide and rule table (``content_report.py``)."""
+    from pathlib import Path
+
+    from .clock import today
+    from .content_report import build_report, markdown
+    from .feedback import FeedbackStore
+
+    # Read the feedback store only if the app has made one: a report must not create it somewhere new.
+    store = FeedbackStore(settings.feedback_db) if settings.feedback_db.exists() else None
+    report = build_report(settings.corpus_dir, today(settings), store)
+    as_json = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
+    text = markdown(report)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "content-report.json").write_text(as_json + "\n", encoding="utf-8")
+        (out / "content-report.md").write_text(text, encoding="utf-8")
+        print(f"written {out / 'content-report.md'} and {out / 'content-report.json'}", file=sys.stderr)
+    print(as_json if args.json else text)
+    return 0
 
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -357,6 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
     feedback_sub.add_parser("export", help="print feedback as JSONL QA cases for review").set_defaults(
         func=cmd_feedback_export)
+
+    content = sub.add_parser("content", help="the corpus as content: freshness, expiry, use")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    report = content_sub.add_parser("report", help="every card, guide and rule table: dates, status (ok / expiring / "
+                                    "expired / review overdue), times served, thumbs-down")
+    report.add_argument("--out", metavar="DIR", help="also write content-report.md and content-report.json here")
+    report.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    report.set_defaults(func=cmd_content_report)
 
     _add_check_parsers(sub)
 

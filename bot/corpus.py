@@ -103,6 +103,40 @@ def _date(data: dict[str, Any], path: Path) -> str:
         raise CorpusError(path, "valid_as_of", f"must be a date YYYY-MM-DD, got {value!r}") from None
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_FIELDS = ("valid_from", "valid_until", "review_by")
+
+
+@dataclass(frozen=True)
+class Validity:
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    review_by: dt.date | None = None
+
+
+def _validity(data: dict[str, Any], path: Path) -> Validity:
+    """``valid_from``, ``valid_until`` and ``review_by``: each absent or an ISO date, and the validity not ending
+    before it starts."""
+    out: dict[str, dt.date | None] = {}
+    for key in DATE_FIELDS:
+        value = data.get(key)
+        if value is None:
+            out[key] = None
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            out[key] = value
+        elif isinstance(value, str) and _ISO_DAY.match(value.strip()):
+            try:
+                out[key] = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise CorpusError(path, key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+        else:
+            raise CorpusError(path, key, f"must be a date YYYY-MM-DD, got {value!r}")
+    start, end = out["valid_from"], out["valid_until"]
+    if start is not None and end is not None and start > end:
+        raise CorpusError(path, "valid_until", f"{end} is before valid_from {start}")
+    return Validity(start, end, out["review_by"])
+
+
 def _sources(data: dict[str, Any], path: Path, required: bool) -> tuple[Source, ...]:
     raw = data.get("sources") or []
     if not isinstance(raw, list) or (required and not raw):
@@ -173,6 +207,7 @@ def load_card(path: Path) -> Card:
     related = data.get("related") or []
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         raise CorpusError(path, "related", "must be a list of card ids")
+    dates = _validity(data, path)
     return Card(
         card_id=card_id, topic=_topic(data, path), kind=kind,
         questions={k: tuple(v.strip() for v in qs) for k, qs in questions.items()},
@@ -180,6 +215,7 @@ def load_card(path: Path) -> Card:
         sources=_sources(data, path, required=kind == "answer"),
         valid_as_of=_date(data, path), measures=_measures(data, path),
         escalation=escalation, related=tuple(related), path=str(path),
+        valid_from=dates.valid_from, valid_until=dates.valid_until, review_by=dates.review_by,
     )
 
 
@@ -229,10 +265,12 @@ def load_guide(path: Path) -> Document:
     body = match.group(2).strip()
     if "## " not in body:
         raise CorpusError(path, "body", "needs '## ' sections (each section is one retrievable passage)")
+    dates = _validity(data, path)
     return Document(
         doc_id=_require(data, "id", str, path), kind="guide", lang=lang, title=_require(data, "title", str, path),
         text=body, topic=_topic(data, path), sources=_sources(data, path, required=True),
         valid_as_of=_date(data, path), measures=_measures(data, path), path=str(path),
+        valid_from=dates.valid_from, valid_until=dates.valid_until, review_by=dates.review_by,
     )
 
 

@@ -1,7 +1,8 @@
-"""Visitors' thumbs up/down and comments, in SQLite.
+"""Visitors' thumbs up/down and comments, and how often each card was served, in SQLite.
 
 WAL mode and one short transaction per write: concurrent writers from the web server's threads (or several
 processes) queue on SQLite's lock instead of losing rows, and a killed process loses at most an uncommitted row.
+The served counts are one row per card and day (China time, or BOT_TODAY) with a number: no question text.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -24,6 +26,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     card_ids TEXT NOT NULL,
     verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
     comment TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS served (
+    day TEXT NOT NULL,
+    card_id TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, card_id)
 )
 """
 MAX_COMMENT = 2000
@@ -44,10 +52,13 @@ class FeedbackRow:
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Served counts are written on every answer, so they keep one connection open (see ``add_served``).
+        self._counter: sqlite3.Connection | None = None
+        self._counter_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+            db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
         # A fresh connection per call: safe across Gradio's worker threads; busy_timeout makes writers wait.
@@ -68,6 +79,41 @@ class FeedbackStore:
                 (now, question, answer, language, json.dumps(list(card_ids)), verdict, comment[:MAX_COMMENT]),
             )
             return int(cursor.lastrowid or 0)
+
+    def add_served(self, card_ids: Sequence[str], day: dt.date) -> None:
+        """Count one answer that showed these cards (each card once), on ``day``.
+
+        On the answer path, so kept cheap (measured: 0.02 ms instead of 20 ms per answer): one open connection
+        shared by the threads under a lock (closing the last connection to a WAL database checkpoints and fsyncs
+        it), and ``synchronous=NORMAL`` (a crash of the app loses nothing; a power cut may lose the last counts)."""
+        ids = sorted(set(card_ids))
+        if not ids:
+            return
+        rows = [(day.isoformat(), card_id) for card_id in ids]
+        with self._counter_lock:
+            if self._counter is None:
+                self._counter = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                self._counter.execute("PRAGMA busy_timeout=30000")
+                self._counter.execute("PRAGMA synchronous=NORMAL")
+            with self._counter:
+                self._counter.executemany("INSERT INTO served (day, card_id, count) VALUES (?, ?, 1) "
+                                          "ON CONFLICT (day, card_id) DO UPDATE SET count = count + 1", rows)
+
+    def served(self, since: dt.date | None = None) -> dict[str, int]:
+        """Answers per card, in total or from ``since`` (inclusive)."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT card_id, SUM(count) FROM served WHERE day >= ? GROUP BY card_id",
+                              ((since or dt.date.min).isoformat(),))
+            return {card_id: int(total) for card_id, total in rows}
+
+    def verdicts(self) -> dict[str, dict[str, int]]:
+        """Thumbs per card: ``{card_id: {"up": n, "down": m}}`` (feedback given without card ids is not counted)."""
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.rows():
+            for card_id in set(row.card_ids):
+                per_card = counts.setdefault(card_id, {"up": 0, "down": 0})
+                per_card[row.verdict] += 1
+        return counts
 
     def rows(self) -> Iterator[FeedbackRow]:
         with closing(self._connect()) as db:

@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Generic, Literal, NoReturn, TypeVar, cast
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from .clock import today as clock_today
 from .errors import CorpusError
 from .schema import LANGUAGES, Source
 
@@ -35,13 +35,19 @@ class RuleMeta:
     version: str
     valid_as_of: date
     sources: tuple[Source, ...]
+    # Optional, from the sources: when the encoded rules start and stop applying (e.g. the 30-day list "until
+    # 31 Dec 2026"), and when a person should look at the table again. ``python -m bot content report`` lists them.
+    valid_from: date | None = None
+    valid_until: date | None = None
+    review_by: date | None = None
 
 
 @dataclass(frozen=True)
 class Step(Generic[T]):
-    """A value that applies from ``since`` (inclusive) until the next step."""
+    """A value that applies from ``since`` (inclusive) until the next step. Only the first step may have no
+    ``since``: it then applies to any day before the next step, because the table does not date its start."""
 
-    since: date
+    since: date | None
     value: T
 
 
@@ -49,7 +55,7 @@ def in_force(steps: tuple[Step[T], ...], on: date) -> T | None:
     """The value in force on ``on``; None before the first step. Steps are sorted by ``since``."""
     current: T | None = None
     for step in steps:
-        if step.since <= on:
+        if step.since is None or step.since <= on:
             current = step.value
     return current
 
@@ -59,6 +65,9 @@ class Country:
     code: str  # ISO 3166-1 alpha-2; HK, MO, TW are regions for the third-country rule
     names: dict[str, str]  # language code -> name, all 15 languages
     since: date  # eligible from
+    # False for a date known only from secondary reports ([!] in facts.md, e.g. Indonesia "June 2025"): the
+    # checker then never says "not yet eligible" for an entry before or around it, only "unconfirmed, ask 12367".
+    since_confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,9 +169,7 @@ TRANSIT_PROVINCE_COUNT = 24
 PORT_STATUSES: tuple[str, ...] = ("confirmed", "unconfirmed", "no")
 PORT_KINDS: tuple[str, ...] = ("air", "land", "sea", "rail")
 PORT_NAME_LANGUAGES = ("en", "zh-Hans", "zh-Hant")
-# "Today" for the freshness check is the day in China: the facts are dated there, and China is ahead of most zones.
-_CHINA = ZoneInfo("Asia/Shanghai")
-_META_KEYS = ("rule_id", "version", "valid_as_of", "sources")
+_META_KEYS = ("rule_id", "version", "valid_as_of", "sources", "valid_from", "valid_until", "review_by")
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d+$")
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _PROVINCE_CODE = re.compile(r"^CN-[A-Z]{2}$")
@@ -326,13 +333,15 @@ def _unique(keys: list[str], where: _Fields, field_name: str, what: str) -> None
 
 
 def _steps(where: _Fields, key: str) -> tuple[Step[Decimal], ...]:
-    """Dated values, strictly increasing by ``since`` (``in_force`` relies on the order)."""
+    """Dated values, strictly increasing by ``since`` (``in_force`` relies on the order). The first step may
+    have ``since: null`` (a value older than any date the table records); every later step needs its date."""
     steps: list[Step[Decimal]] = []
-    for item in where.items(key):
+    for i, item in enumerate(where.items(key)):
         item.only("since", "value")
-        step = Step(item.day("since"), item.positive_decimal("value"))
-        if steps and step.since <= steps[-1].since:
-            item.fail("since", f"steps must be sorted by date with no repeats: {step.since} follows {steps[-1].since}")
+        step = Step(item.optional_day("since") if i == 0 else item.day("since"), item.positive_decimal("value"))
+        previous = steps[-1].since if steps else None
+        if step.since is not None and previous is not None and step.since <= previous:
+            item.fail("since", f"steps must be sorted by date with no repeats: {step.since} follows {previous}")
         steps.append(step)
     return tuple(steps)
 
@@ -342,10 +351,14 @@ def _meta(where: _Fields) -> RuleMeta:
     if not _VERSION.match(version):
         where.fail("version", f"must look like 2025-11-05.1 (date of the newest rule change.revision), got {version!r}")
     valid_as_of = where.day("valid_as_of")
-    today = datetime.now(_CHINA).date()
+    # "Today" is the day in China (the facts are dated there, and China is ahead of most zones), or BOT_TODAY.
+    today = clock_today()
     if valid_as_of > today:
-        where.fail("valid_as_of", f"{valid_as_of} is in the future (today in China is {today}): it is the date the "
-                                  "facts were last checked")
+        where.fail("valid_as_of", f"{valid_as_of} is in the future (today is {today}: the date in China, or "
+                                  "BOT_TODAY when set): it is the date the facts were last checked")
+    valid_from, valid_until = where.optional_day("valid_from"), where.optional_day("valid_until")
+    if valid_from is not None and valid_until is not None and valid_from > valid_until:
+        where.fail("valid_until", f"{valid_until} is before valid_from {valid_from}")
     sources = []
     for item in where.items("sources"):
         item.only("title", "url")
@@ -353,7 +366,8 @@ def _meta(where: _Fields) -> RuleMeta:
         if url and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
             item.fail("url", f"must start with http:// or https://, got {url!r}")
         sources.append(Source(title=item.text("title"), url=url))
-    return RuleMeta(where.text("rule_id"), version, valid_as_of, tuple(sources))
+    return RuleMeta(where.text("rule_id"), version, valid_as_of, tuple(sources), valid_from, valid_until,
+                    where.optional_day("review_by"))
 
 
 # ---------------------------------------------------------------- one function per table
@@ -378,14 +392,16 @@ def _transit(where: _Fields) -> TransitRules:
 def _transit_countries(where: _Fields, scheme_since: date) -> dict[str, Country]:
     countries = []
     for item in where.items("countries"):
-        item.only("code", "names", "since")
+        item.only("code", "names", "since", "since_confirmed")
         code = item.code("code")
         if code in TRANSIT_REGIONS or code == "CN":
             item.fail("code", f"{code} is the mainland or a region, not an eligible country")
         since = item.day("since")
         if since < scheme_since:
             item.fail("since", f"{since} is before the scheme started ({scheme_since})")
-        countries.append(Country(code, item.names("names", LANGUAGES), since))
+        # Optional; absent means the date is confirmed. A [!] date is written `since_confirmed: false`.
+        since_confirmed = item.flag("since_confirmed") if "since_confirmed" in item.data else True
+        countries.append(Country(code, item.names("names", LANGUAGES), since, since_confirmed))
     _unique([c.code for c in countries], where, "countries", "country code")
     if len(countries) != TRANSIT_COUNTRY_COUNT:
         where.fail("countries", f"must list exactly {TRANSIT_COUNTRY_COUNT} countries, got {len(countries)}")
@@ -455,7 +471,12 @@ def _unilateral(where: _Fields) -> UnilateralRules:
         if not isinstance(note, str) or not note.strip():
             where.fail(field_name, "needs a note saying where the absence was seen")
         not_listed[code] = note.strip()
-    return UnilateralRules(meta=_meta(where), max_days=where.positive_int("max_days"),
+    meta = _meta(where)
+    for i, country in enumerate(countries):
+        # The table's valid_until is the last day any listed country is covered by what our sources say.
+        if meta.valid_until is not None and country.until > meta.valid_until:
+            where.fail(f"countries[{i}].until", f"{country.until} is after the table's valid_until {meta.valid_until}")
+    return UnilateralRules(meta=meta, max_days=where.positive_int("max_days"),
                            countries={c.code: c for c in countries}, complete=where.flag("complete"),
                            known_not_listed=not_listed)
 

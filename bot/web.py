@@ -11,11 +11,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+from datetime import date
 from typing import Any
 
 import gradio as gr
 
+from .clock import today
 from .errors import BadInput, BotError
+from .expiry import expiry_notice
 from .feedback import FeedbackStore
 from .lang import detect
 from .messages import examples, language_name, message
@@ -67,6 +70,15 @@ def answer_html(answer: Answer) -> str:
         meta.append(f"<div class='valid'>{_esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
     return (f'<div class="answer" dir="{direction}" lang="{_esc(lang)}">{"".join(paragraphs)}'
             f'<div class="meta">{"".join(meta)}</div></div>')
+
+
+def count_served(store: FeedbackStore, answer: Answer, day: date) -> None:
+    """Count the cards an answer showed, per card and day (no question text), for ``python -m bot content report``.
+    A failure is logged and the visitor still gets the answer."""
+    try:
+        store.add_served(answer.card_ids, day)
+    except Exception:
+        log.exception("could not count served cards")
 
 
 def _plain(markup: str) -> str:
@@ -138,6 +150,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         shown = text.encode("utf-8", "replace").decode("utf-8")
         try:
             answer = bot.ask(question, history=history, lang=choice if choice in LANGUAGES else None)
+            count_served(store, answer, today(bot.settings))
             lang = answer.language
             chat += [{"role": "user", "content": _user_html(shown)},
                      {"role": "assistant", "content": answer_html(answer)}]
@@ -177,6 +190,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
     def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
         try:
             visitor = bot.ask(question)
+            count_served(store, visitor, today(bot.settings))  # the Chinese copy is the same answer, not counted
             chinese = visitor if visitor.language == "zh-Hans" else bot.ask(question, lang="zh-Hans")
         except Exception as exc:
             text = _error_text(exc, _guess_lang(question, AUTO))
@@ -199,14 +213,19 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         except Exception as exc:
             return f"<p>{_esc(_error_text(exc, _guess_lang(query, AUTO)))}</p>"
         rows = []
+        day = today(bot.settings)
         for h in hits:
             c = h.chunk
+            card = bot.cards.get(c.doc_id) if c.kind == "card" else None
+            # An expired card is never shown without its notice, here either.
+            notice = expiry_notice(card, day, c.lang) if card else None
             source = c.sources[0] if c.sources else None
             link = (f'<a href="{_esc(source.url)}" target="_blank" rel="noopener noreferrer">{_esc(source.title)}</a>'
                     if source and source.url else _esc(source.title if source else ""))
             rows.append(f'<div class="hit" dir="auto"><b>{_esc(c.title)}</b> <small>[{c.kind} · {c.topic} · '
                         f"{c.lang} · {_esc(message('ui_valid_as_of', ui_lang, date=c.valid_as_of))}]</small>"
-                        f"<p>{_esc(c.text[:700])}</p><small>{link}</small></div><hr>")
+                        f"<p>{_esc(c.text[:700])}</p>" + (f"<p class='notice'>{_esc(notice)}</p>" if notice else "")
+                        + f"<small>{link}</small></div><hr>")
         return "".join(rows) or "<p>–</p>"
 
     def ask_api(question: str, language: str = AUTO, history: list[str] | None = None) -> dict[str, Any]:
@@ -215,6 +234,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             answer = bot.ask(question, history=history or [], lang=language if language in LANGUAGES else None)
         except Exception as exc:
             return {"error": _error_text(exc, _guess_lang(question, language))}
+        count_served(store, answer, today(bot.settings))
         return answer.as_json()
 
     with gr.Blocks(title=message("ui_title", "en")) as app:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import gradio as gr
@@ -19,7 +18,7 @@ from .checks import check_payment, check_refund, check_transit
 from .checks.inputs import payment_query, refund_query, transit_query
 from .checks.render import fmt, locale_of, render_error, render_lines
 from .checks.result import CheckResult
-from .checks.transit import CHINA
+from .clock import today
 from .errors import BadInput
 from .messages import message
 from .rules import RuleBook
@@ -68,15 +67,14 @@ def transit_form(rules: RuleBook, lang: str, nationality: str, origin: str, dest
                  entry: object, planned_exit: object) -> str:
     return _guarded(lang, lambda: check_transit(transit_query(
         rules, _text(nationality), _text(origin), _text(destination), _text(port), _when(entry),
-        _when(planned_exit)), rules, datetime.now(CHINA).date()), rules)
+        _when(planned_exit)), rules, today()), rules)
 
 
 def refund_form(rules: RuleBook, lang: str, amount: object, vat: str, purchase: object, departure: object,
                 days: object, method: str, instant: bool) -> str:
-    today = datetime.now(CHINA).date()
     return _guarded(lang, lambda: check_refund(refund_query(
         _text(amount), _text(vat), _day(purchase), _day(departure), _text(days), _text(method), bool(instant)),
-        rules, today), rules)
+        rules, today()), rules)
 
 
 def payment_form(rules: RuleBook, lang: str, amount: object, currency: str, method: str, spent_today: object) -> str:

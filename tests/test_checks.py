@@ -83,11 +83,22 @@ def test_transit_no_deadline_when_not_eligible(rules: RuleBook) -> None:
     assert "deadline" not in result.values
 
 
-def test_transit_indonesia_only_from_june_2025(rules: RuleBook) -> None:
-    before = check_transit(TransitQuery("ID", "SG", "JP", "szx-baoan", date(2025, 6, 11)), rules)
-    after = check_transit(TransitQuery("ID", "SG", "JP", "szx-baoan", date(2025, 6, 12)), rules)
-    assert before.verdict == "no" and "transit.nationality_not_yet" in keys(before)
-    assert "transit.nationality_ok" in keys(after)
+def test_transit_indonesia_date_is_unconfirmed_around_june_2025(rules: RuleBook) -> None:
+    # [!] facts E2: "June 2025, confirm" (12 Jun 2025 is only reported): before it or around it the checker must
+    # not say a hard "not yet eligible", but "unconfirmed, ask 12367".
+    for day in (date(2025, 5, 20), date(2025, 6, 11), date(2025, 6, 12), date(2025, 6, 30)):
+        result = check_transit(TransitQuery("ID", "SG", "JP", "szx-baoan", day), rules)
+        assert "transit.nationality_since_unconfirmed" in keys(result), day
+        assert "transit.nationality_not_yet" not in keys(result), day
+        assert result.verdict == "unsure" and result.escalation == "12367", day
+    after = check_transit(TransitQuery("ID", "SG", "JP", "szx-baoan", date(2025, 7, 1)), rules)
+    assert "transit.nationality_ok" in keys(after) and after.verdict == "yes"
+
+
+def test_transit_confirmed_date_still_says_not_yet(rules: RuleBook) -> None:
+    # Every other country's date (17 Dec 2024) is confirmed: an earlier entry is a hard "no".
+    result = check_transit(TransitQuery("US", "US", "JP", "szx-baoan", date(2024, 12, 16)), rules)
+    assert result.verdict == "no" and "transit.nationality_not_yet" in keys(result)
 
 
 def test_transit_land_port_is_unconfirmed(rules: RuleBook) -> None:

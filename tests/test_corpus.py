@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,20 @@ def test_real_corpus_validates_and_covers_every_topic():
     guides = [d for d in docs if d.kind == "guide"]
     for topic in ("tax_refund", "transit", "entry", "payment", "services"):
         assert {d.lang for d in guides if d.topic == topic} >= {"en", "zh-Hans"}
+
+
+# Languages whose decimal mark is a comma: "1,640" reads there as 1.64. Thousands are grouped with a (narrow)
+# no-break space (ru, fr) or a dot (de, es, pt, it, vi, id).
+COMMA_DECIMAL_LANGUAGES = ("ru", "fr", "es", "de", "pt", "it", "vi", "id")
+ENGLISH_THOUSANDS = re.compile(r"\d,\d{3}(?!\d)")  # digits, comma, three digits: 1,640 / 56,000
+
+
+def test_no_english_thousands_separator_in_comma_decimal_languages():
+    wrong = [(card.card_id, lang, match.group())
+             for card in load_cards(CORPUS).values()
+             for lang in COMMA_DECIMAL_LANGUAGES
+             for match in ENGLISH_THOUSANDS.finditer(card.answer[lang])]
+    assert not wrong, f"use the language's own grouping (1 640 / 1.640), not 1,640: {wrong}"
 
 
 def test_answer_cards_cite_official_addresses_only():

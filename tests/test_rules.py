@@ -43,7 +43,9 @@ def test_transit_has_55_countries_with_indonesia_added_later(rules: RuleBook) ->
     countries = rules.transit.countries
     assert len(countries) == 55
     assert countries["ID"].since == date(2025, 6, 12)
+    assert countries["ID"].since_confirmed is False  # [!] facts E2: "June 2025, confirm"
     assert {c.since for code, c in countries.items() if code != "ID"} == {date(2024, 12, 17)}
+    assert all(c.since_confirmed for code, c in countries.items() if code != "ID")
     assert "US" in countries
     assert "IN" not in countries
     assert "NO" in countries  # the YAML trap: a bare NO would load as false
@@ -105,6 +107,9 @@ def test_refund_steps_change_on_26_april_2025(rules: RuleBook) -> None:
     assert in_force(r.min_spend, date(2025, 4, 26)) == Decimal("200")
     assert in_force(r.cash_cap, date(2025, 4, 25)) == Decimal("10000")
     assert in_force(r.cash_cap, date(2025, 4, 26)) == Decimal("20000")
+    # The old values have no start date in our sources: an undated first step, not an invented one.
+    assert r.min_spend[0].since is None and r.cash_cap[0].since is None
+    assert in_force(r.min_spend, date(2012, 1, 1)) == Decimal("500")
     assert r.rates == {13: Decimal("11"), 9: Decimal("8")}
     assert (r.fee_percent, r.max_days_after_purchase, r.max_stay_days) == (Decimal("2"), 90, 183)
 
@@ -120,6 +125,8 @@ def test_every_table_has_meta(rules: RuleBook) -> None:
     for table in (rules.transit, rules.unilateral, rules.refund, rules.payment):
         assert table.meta.sources and all(s.title for s in table.meta.sources)
         assert table.meta.valid_as_of <= date.today()
+        # Checked against facts.md, whose sources end in February 2026, like the cards and guides.
+        assert table.meta.valid_as_of == date(2026, 2, 28)
 
 
 def test_in_force_before_first_step_is_none() -> None:
@@ -167,6 +174,9 @@ MALFORMED = [
      _set("min_spend", value=[{"since": date(2025, 4, 26), "value": 200}, {"since": date(2015, 1, 1), "value": 500}]),
      "min_spend[1].since"),
     ("negative amount", "refund.yaml", _set("cash_cap", 0, "value", value=-1), "cash_cap[0].value"),
+    ("undated later step", "refund.yaml", _set("min_spend", 1, "since", value=None), "min_spend[1].since"),
+    ("since_confirmed not a flag", "transit.yaml", _set("countries", 0, "since_confirmed", value="no"),
+     "countries[0].since_confirmed"),
     ("float amount", "payment.yaml", _set("rmb_per_usd_band", value=[6.5, 7.5]), "rmb_per_usd_band[0]"),
     ("percent over 100", "payment.yaml", _set("card_fee_percent", value=300), "card_fee_percent"),
     ("bad status", "transit.yaml", _set("ports", 0, "entry", value="maybe"), "ports[0].entry"),
