@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
+from .clock import today
+from .expiry import with_expiry
 from .lang import to_traditional
 from .messages import message
 from .schema import Answer, Card, Citation, Hit
@@ -25,17 +28,24 @@ class Context:
     hits: tuple[Hit, ...]
     plan_hits: tuple[Hit, ...] = ()
     previous: str | None = None  # the earlier question this one was read as a follow-up to
+    today: date | None = None  # the day the answer is for (expiry notices); None: ``clock.today()``
+
+
+# The decline card for other cities' local matters, and the topics whose rules are national (the same everywhere).
+LOCAL_DECLINE = "decline-other-cities"
+NATIONAL_TOPICS = frozenset({"tax_refund", "transit", "entry", "payment"})
 
 
 class CuratedAnswerer:
     """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
 
     def __init__(self, cards: dict[str, Card], min_dense_score: float, decline_margin: float = 0.0,
-                 decline_odds: float = 2.0) -> None:
+                 decline_odds: float = 2.0, local_decline_odds: float = 4.0) -> None:
         self.cards = cards
         self.min_dense_score = min_dense_score
         self.decline_margin = decline_margin
         self.decline_odds = decline_odds
+        self.local_decline_odds = local_decline_odds
 
     # ------------------------------------------------------------ declines
 
@@ -55,6 +65,16 @@ class CuratedAnswerer:
         card = self.cards.get(hit.chunk.doc_id) if hit.chunk.kind == "card" else None
         return card is not None and card.kind == "decline"
 
+    def _odds_for(self, decline: Hit, rival: Hit) -> float:
+        """How much more probable the decline card must be than the rival to decline. "Other cities" is about
+        place, not subject: a national rule (the refund, transit, entry, payment) is the same in Shanghai as in
+        Shenzhen, so against a card of those topics it needs ``local_decline_odds`` (a refund bought in Shanghai
+        was once declined as "other cities" though its rules are national)."""
+        card = self.cards.get(rival.chunk.doc_id)
+        if decline.chunk.doc_id == LOCAL_DECLINE and card is not None and card.topic in NATIONAL_TOPICS:
+            return self.local_decline_odds
+        return self.decline_odds
+
     def _answer_card_near(self, decline: Hit, others: Sequence[Hit]) -> Hit | None:
         """A factual card that stands up to the decline card at the top, if any.
 
@@ -64,7 +84,8 @@ class CuratedAnswerer:
         rival = next((h for h in others if h.chunk.kind == "card" and h.chunk.doc_id in self.cards
                       and not self.is_decline(h)), None)
         if rival is not None and decline.card_probability is not None and rival.card_probability is not None:
-            return rival if decline.card_probability < self.decline_odds * rival.card_probability else None
+            odds = self._odds_for(decline, rival)
+            return rival if decline.card_probability < odds * rival.card_probability else None
         if decline.dense_score is None or self.decline_margin <= 0:
             return None
         for hit in others[:2]:
@@ -94,6 +115,7 @@ class CuratedAnswerer:
             return self.decline(ctx.lang, reason="nothing retrieved")
         top = ctx.hits[0]
         hits = ctx.hits
+        scope: Card | None = None
         if self.is_decline(top):
             rival = self._answer_card_near(top, ctx.hits[1:])
             if rival is None:
@@ -101,6 +123,8 @@ class CuratedAnswerer:
             # A legitimate question that merely sounds like a refusal case ("can I work on visa-free entry?")
             # gets the factual answer when a factual card is about as close.
             hits = (rival, *[h for h in ctx.hits if h is not rival])
+            if top.chunk.doc_id == LOCAL_DECLINE:
+                scope = self.cards[LOCAL_DECLINE]  # the national rule, then what we cannot say about that city
         if top.dense_score is not None and top.dense_score < self.min_dense_score:
             return self.low_confidence(ctx.lang)
         chosen = self.choose_cards(hits)
@@ -111,23 +135,29 @@ class CuratedAnswerer:
             lines.append(message("followup_assumed", ctx.lang, previous=ctx.previous))
         citations: list[Citation] = []
         for card, hit in chosen:
-            text = card.answer.get(ctx.lang)
-            if text is None:
-                lines.append(message("fallback_english", ctx.lang))
-                text = card.answer["en"]
-            lines.append(text)
+            lines += self.card_text(card, ctx.lang)
             citations += [Citation(s.title, s.url, card.card_id, hit.chunk.chunk_id) for s in card.sources]
+        if scope is not None:
+            lines += self.card_text(scope, ctx.lang)
         plan_line, plan_citation = self._plan_line(ctx, [c for c, _ in chosen])
         if plan_line:
             lines.append(plan_line)
             citations.append(plan_citation)  # type: ignore[arg-type]
         escalations = list(dict.fromkeys(c.escalation for c, _ in chosen if c.escalation))
         lines += [message(f"escalation_{e}", ctx.lang) for e in escalations]
-        return Answer(
+        # A card past its valid_until gets its expiry notice right after its text, 12367 and a note (expiry.py).
+        return with_expiry(Answer(
             text="\n\n".join(lines), language=ctx.lang, citations=tuple(citations),
             valid_as_of=min(c.valid_as_of for c, _ in chosen), card_ids=tuple(c.card_id for c, _ in chosen),
             escalation=",".join(escalations),
-        )
+        ), [c for c, _ in chosen], ctx.today or today())
+
+    def card_text(self, card: Card, lang: str) -> list[str]:
+        """A card's reviewed answer in ``lang``; English with a one-line note when the card lacks that language."""
+        text = card.answer.get(lang)
+        if text is None:
+            return [message("fallback_english", lang), card.answer["en"]]
+        return [text]
 
     def _plan_line(self, ctx: Context, cards: Sequence[Card]) -> tuple[str, Citation | None]:
         """A "from the plan" line when retrieval found a measure that the chosen card serves."""

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -17,6 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The provisioned default. Any other value of ``model`` is a local sentence-transformers folder or a hub id.
 DEFAULT_MODEL = "embeddinggemma-300m"
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _default_cache() -> Path:
@@ -47,6 +50,9 @@ class Settings:
     # It is the strongest single signal for *which card* answers (BENCHMARKS.md), hence more weight than dense.
     classifier_weight: float = 5.0
     max_query_chars: int = 1000
+    # A message with several asks is answered one part per ask, each from its own retrieval (compose.py). Off: the
+    # whole message is read as one question, as before (kept to measure the difference on the narrative sets).
+    split_asks: bool = True
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
     # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).
     min_dense_score: float = 0.35
@@ -55,6 +61,10 @@ class Settings:
     # QA set's decline decisions, same on both halves; BENCHMARKS.md). Without a classifier (a corpus of fewer than
     # two cards) the older rule applies: a factual card in the next two places within this cosine margin wins.
     decline_odds: float = 2.0
+    # "Other cities" against a card of a national topic (refund, transit, entry, payment): those rules are the same
+    # in every city, so it declines only when clearly about a local matter (a Beijing airport counter's floor: odds
+    # 5.6) and otherwise answers the national rule with the other-cities card as a scope note (BENCHMARKS.md).
+    local_decline_odds: float = 4.0
     decline_margin: float = 0.02
     # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
     llm_backend: str = "none"
@@ -65,6 +75,9 @@ class Settings:
     llm_temperature: float = 0.1
     # Sources in facts.md end here; shown when a passage carries no date of its own.
     default_valid_as_of: str = "2026-02-28"
+    # The date the bot takes as today (``BOT_TODAY=2027-01-15``): expiry notices, rule checkers, the content report.
+    # None: today in China (Asia/Shanghai). Read through ``bot.clock.today``, the one clock of the bot.
+    today: date | None = None
 
     # Visitors' feedback (SQLite). Kept outside the repo: it is data, not code.
     feedback_db: Path = field(default_factory=lambda: _default_data() / "feedback.sqlite3")
@@ -94,9 +107,23 @@ class Settings:
 
 
 def _coerce(raw: str, kind: Any, name: str) -> Any:
+    if kind == date | None:
+        text = raw.strip()
+        if not text:
+            return None
+        try:
+            if not _ISO_DAY.match(text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"BOT_{name.upper()}={raw!r} is not a date YYYY-MM-DD") from None
     try:
         if kind is Path:
             return Path(raw).expanduser()
+        if kind is bool:
+            if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(raw)
+            return raw.strip().lower() in ("1", "true", "yes", "on")
         if kind is int:
             return int(raw)
         if kind is float:

@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from .extract_amounts import Money, find_amounts
 from .extract_dates import When, scan_dates
-from .extract_places import MAINLAND, Place, assign_roles, find_places
+from .extract_places import MAINLAND, Place, assign_roles, find_places, trip_stops
 from .extract_text import CLAUSE_END, Claimed, Text, fold, prepare, to_int
 
 __all__ = ["Extracted", "Money", "When", "extract"]
@@ -40,6 +40,10 @@ class Extracted:
     method: str | None  # "alipay_wechat_card" | "ecny_anonymous" | "ecny" | "cash" | "bank_transfer"
     unknown_countries: tuple[str, ...]  # "Narnian" in "Narnian passport"
     bad_dates: tuple[str, ...]  # dates that cannot exist, as written ("31 Feb", "2026-13-01")
+    # Every place of the trip in the order written (country or region codes, "CN" for the mainland), and whether
+    # the message writes it as an itinerary (arrows, "A - B" legs, "A > B"): read by ``checks/itinerary.py``.
+    stops: tuple[str, ...] = ()
+    itinerary: bool = False
 
 
 def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]] = _NO_PORTS) -> Extracted:
@@ -59,7 +63,21 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
         method=find_method(t),
         unknown_countries=roles.unknown,
         bad_dates=dates.bad_dates,
+        stops=trip_stops(t, places),
+        itinerary=bool(_ITINERARY.search(t.raw)),
     )
+
+
+# Written as legs: arrows, "A > B", "A - B" between words (not "240-hour"), "A to B then C" is read by cue words.
+_ITINERARY = re.compile(r"→|->|=>|⇒|\w\s*>\s*\w|\w\s+[-–—]\s+\w|\w\s*/\s*\w+\s+[-–—]")
+
+
+_IATA = re.compile(r"[A-Z]{3}")
+
+
+@lru_cache(maxsize=256)
+def _code_pattern(code: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z]){code}(?![A-Za-z])")
 
 
 @lru_cache(maxsize=2048)
@@ -78,8 +96,10 @@ def find_port(t: Text, ports: Mapping[str, Sequence[str]]) -> str | None:
     best: tuple[int, str] | None = None
     for port_id, aliases in ports.items():
         for alias in aliases:
-            pattern = _alias_pattern(alias)
-            m = pattern.search(t.folded) if pattern else None
+            # An airport code counts only as written, in capitals: "CAN" is Guangzhou Baiyun, "Can I…" is not.
+            code = _IATA.fullmatch(alias.strip())
+            pattern = _code_pattern(alias.strip()) if code else _alias_pattern(alias)
+            m = pattern.search(t.raw if code else t.folded) if pattern else None
             if m and (best is None or m.start() < best[0]):
                 best = (m.start(), port_id)
     return best[1] if best else None

@@ -323,6 +323,32 @@ def assign_roles(t: Text, places: list[Place]) -> Roles:
     return Roles(nationality[1] if nationality else None, origin, destination, unknown_countries(t, places))
 
 
+def trip_stops(t: Text, places: list[Place]) -> tuple[str, ...]:
+    """The places of a trip in the order written, without the passport ("US passport holder", "I'm American"):
+    what an itinerary ("Paris → Shanghai → Seoul", "London - Beijing / Beijing - Tokyo") is read from."""
+    cues = _find_cues(t)
+    kept = [p for p in places if p.kind != "demonym" and (_role(t, p, cues) or ("",))[0] != "nationality"]
+    # Places joined by leg marks ("A - B > C", "A → B / B → C") are the itinerary; a place named again in the
+    # question after it ("may I stay in Beijing 10 days?") is not another stop.
+    legs = [i for i in range(len(kept) - 1) if _LEG.match(t.raw[kept[i].end : kept[i + 1].start])]
+    if legs:
+        chained = sorted({i for i in legs} | {i + 1 for i in legs})
+        # A chain that ends (or starts) in the mainland goes on with the next place named after it (or the last one
+        # before it): "Vienna – Istanbul – Shenzhen, … on the 31st on foot to Hong Kong".
+        after = next((i for i in range(chained[-1] + 1, len(kept)) if kept[i].code != MAINLAND), None)
+        before = next((i for i in range(chained[0] - 1, -1, -1) if kept[i].code != MAINLAND), None)
+        if kept[chained[-1]].code == MAINLAND and after is not None:
+            chained.append(after)
+        if kept[chained[0]].code == MAINLAND and before is not None:
+            chained.insert(0, before)
+        kept = [kept[i] for i in chained]
+    return tuple(p.code for p in kept)
+
+
+# What stands between two stops of a written itinerary: an arrow, a dash or slash between spaces, "(3 nights)".
+_LEG = re.compile(r"^\s*(?:\([^)]{0,30}\)\s*)?(?:->|→|=>|⇒|>|[-–—/]|\s[-–—/]\s)\s*(?:\([^)]{0,30}\)\s*)?$")
+
+
 # "Narnian passport", "passport of Narnia", "паспорт Нарнии", "纳尼亚护照": the word where a country should be.
 _UNKNOWN_PATTERNS = (
     re.compile(r"\b([A-Z][a-z]{2,})\s+(?:passport|citizen|national|Reisepass)"),

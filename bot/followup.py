@@ -39,13 +39,17 @@ def previous_user_turn(history: Sequence[object]) -> str | None:
     return None
 
 
-def is_elliptical(question: str) -> bool:
-    folded = fold(question)
-    if _MARKERS.search(folded) or _TRAILING.search(question):
-        return True
+def size_in_words(text: str) -> float:
+    """How much a text says, in words of any script (see ``_WEIGHTS``)."""
+    folded = fold(text)
     size = sum(len(pattern.findall(folded)) * weight for pattern, weight in _WEIGHTS)
-    size += len(re.findall(r"\w+", _OTHER_SCRIPTS.sub(" ", folded)))
-    return size <= SHORT_WORDS
+    return size + len(re.findall(r"\w+", _OTHER_SCRIPTS.sub(" ", folded)))
+
+
+def is_elliptical(question: str) -> bool:
+    if _MARKERS.search(fold(question)) or _TRAILING.search(question):
+        return True
+    return size_in_words(question) <= SHORT_WORDS
 
 
 def follow_up_of(question: str, history: Sequence[object]) -> str | None:

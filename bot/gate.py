@@ -24,6 +24,10 @@ HEADLINES: dict[str, tuple[str, str, bool]] = {
     # Exact answers from the rule checkers (evals/datasets/qa.checks.jsonl): computed dates and amounts.
     "checks_key_fact_pass_rate": ("answers", "by_dataset/checks/key_fact_pass_rate", True),
     "decline_recall": ("answers", "decline_recall", True),
+    # Multi-part messages (the narrative sets): asks answered by the right card or checker, and their key facts.
+    "ask_coverage": ("answers", "ask_coverage", True),
+    "ask_key_facts": ("answers", "ask_key_facts", True),
+    "irrelevant_checker_rate": ("answers", "irrelevant_checker_rate", False),
     "false_decline_rate": ("answers", "false_decline_rate", False),
 }
 

@@ -62,6 +62,39 @@ def _latin_identifier() -> langid.LanguageIdentifier:
     return ident
 
 
+@lru_cache(maxsize=1)
+def _any_identifier() -> langid.LanguageIdentifier:
+    """py3langid over all its ~97 languages: only to tell that a message is in a language we do not serve."""
+    return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+
+
+# Scripts none of our languages is written in (Devanagari, Bengali, Hebrew, Greek, Georgian, Armenian, Tamil …).
+_RE_OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0530-\u058f\u0590-\u05ff\u0900-\u0dff\u10a0-\u10ff\u1200-\u137f]")
+# Latin-script languages close to ours that py3langid confuses with them at low confidence: believed only when sure.
+UNSERVED_MIN_PROBABILITY = 0.9
+UNSERVED_MIN_WORDS = 6
+
+
+def unserved_language(text: str) -> str | None:
+    """The language of a message written in none of our 15 (e.g. "pl", "tr", "hi"), else None. Such a message is
+    answered in English with a note, never in a third language (a Polish question once got an Indonesian answer)."""
+    if _RE_OTHER_SCRIPT.search(text) and not (_RE_HAN.search(text) or _RE_KANA.search(text) or _RE_THAI.search(text)):
+        lang, _ = _any_identifier().classify(text)
+        return lang if lang not in _OURS else "xx"
+    if (_RE_HAN.search(text) or _RE_KANA.search(text) or _RE_HANGUL.search(text) or _RE_THAI.search(text)
+            or _RE_ARABIC.search(text)):
+        return None
+    if len(_RE_LATIN_WORD.findall(text)) < UNSERVED_MIN_WORDS and not _RE_CYRILLIC.search(text):
+        return None
+    lang, prob = _any_identifier().classify(text)
+    if lang in _OURS or prob < UNSERVED_MIN_PROBABILITY:
+        return None
+    return lang
+
+
+_OURS = {"en", "zh", "ja", "ko", "ru", "fr", "es", "ar", "de", "pt", "it", "vi", "th", "id"}
+
+
 def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 from .answer import Context, CuratedAnswerer
-from .cantonese import to_written
 from .checks.chat import ChatCheck, check_question, with_check
-from .checks.transit import CHINA
 from .clean import clean_query, clean_turns
+from .clock import today
+from .compose import compose
 from .config import Settings
 from .corpus import load_cards
 from .embed import Embedder, load_embedder
-from .followup import follow_up_of, previous_user_turn
+from .expiry import with_expiry
 from .guard import asks_to_evade, looks_like_injection
 from .hotswap import IndexWatcher
 from .index import StoredIndex, load_index
-from .lang import LangGuess, detect
+from .lang import detect
+from .messages import message
+from .query import Ask, Query, for_retrieval, language, understand
 from .retrieve import HybridRetriever, Mode
 from .rules import RuleBook, load_rules
-from .schema import LANGUAGES, Answer, Card, Hit
-from .vi_diacritics import has_accents
+from .schema import LANGUAGES, Answer, AnswerPart, Card, Hit
+
+RETRIEVE_K = 8  # hits an answerer sees: the best card, a rival for the decline rule, a second topic
+PLAN_K = 2  # plan measures searched for the "from the plan" line
 
 
 def _retriever(index: StoredIndex, embedder: Embedder, s: Settings) -> HybridRetriever:
@@ -33,7 +36,7 @@ def _retriever(index: StoredIndex, embedder: Embedder, s: Settings) -> HybridRet
 
 
 def _answerer(cards: dict[str, Card], s: Settings) -> CuratedAnswerer:
-    return CuratedAnswerer(cards, s.min_dense_score, s.decline_margin, s.decline_odds)
+    return CuratedAnswerer(cards, s.min_dense_score, s.decline_margin, s.decline_odds, s.local_decline_odds)
 
 
 @dataclass
@@ -87,45 +90,39 @@ class Bot:
 
     def language(self, question: str, history: Sequence[object] = ()) -> str:
         """The question's language and script; short or ambiguous ones take the conversation's, then English."""
-        guess = detect(question)
-        if guess.confident:
-            return guess.lang
-        previous = previous_user_turn(history)
-        context: LangGuess | None = detect(previous) if previous else None
-        if context and context.confident and (not guess.lang.startswith("zh") or context.lang.startswith("zh")):
-            return context.lang
-        if guess.lang.startswith("zh"):
-            return guess.lang
-        # A few Latin-script words: the corpus's own vocabulary decides ("número ambulancia" is Spanish), else English.
-        return self.retriever.language_lexicon.vote(question) or "en"
+        return language(question, [t for t in history if isinstance(t, str)], self._lexicon)
+
+    def understand(self, text: str, history: Sequence[str] = (), lang: str | None = None) -> Query:
+        """The message as one typed value (``query/``): language, follow-up, asks, background. ``text`` and
+        ``history`` are already cleaned and guarded."""
+        return understand(text, history, lang, lexicon=self._lexicon, restore=self._restore)
+
+    def _lexicon(self, text: str) -> str | None:
+        return self.retriever.language_lexicon.vote(text)  # built on first use, once per index
+
+    def _restore(self, text: str) -> str:
+        return self.retriever.vietnamese_diacritics.restore(text)  # built on first use, once per index
 
     def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
-                mode: Mode = "hybrid", k: int = 8) -> Context:
+                mode: Mode = "hybrid", k: int = RETRIEVE_K) -> Context:
         """Retrieval for a question: cleaned, language decided, follow-ups resolved."""
         text = clean_query(question, self.settings.max_query_chars)
         _check_lang(lang)
-        return self._retrieve(text, self.turns(history), lang, mode, k)
-
-    def _retrieve(self, text: str, history: list[str], lang: str | None, mode: Mode = "hybrid",
-                  k: int = 8) -> Context:
-        """``context`` for a question and turns that are already cleaned (``ask`` has done it once)."""
         self.refresh()
-        lang = lang or self.language(text, history)
-        previous = follow_up_of(text, history)
-        query, earlier = self._for_retrieval(text, lang), previous and self._for_retrieval(previous, lang)
-        hits = self.retriever.search(query, k=k, mode=mode, lang=lang, context=earlier)
-        plan_hits = self.retriever.search(query, k=2, mode=mode, lang=lang, kinds=("plan",), context=earlier)
-        return Context(text, lang, tuple(hits), tuple(plan_hits), previous)
+        return self._retrieve(self.understand(text, self.turns(history), lang), mode, k)
 
-    def _for_retrieval(self, text: str, lang: str) -> str:
-        """The question in the register the embedding model reads best; the answer still quotes what was typed.
-        Vietnamese typed without a single accent gets them back ("hoan thue" -> "hoàn thuế", ``vi_diacritics.py``);
-        colloquial Cantonese becomes written Chinese ("使唔使" -> "需不需要", ``cantonese.py``)."""
-        if lang == "vi" and not has_accents(text):
-            return self.retriever.vietnamese_diacritics.restore(text)
-        if lang == "zh-Hant":
-            return to_written(text)
-        return text
+    def _retrieve(self, query: Query, mode: Mode = "hybrid", k: int = RETRIEVE_K) -> Context:
+        """Retrieval for the whole message (a plain question, or the message read as one)."""
+        earlier = query.previous and for_retrieval(query.previous, query.lang, self._restore)
+        hits = self.retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier)
+        plan_hits = self.retriever.search(query.search, k=PLAN_K, mode=mode, lang=query.lang, kinds=("plan",),
+                                          context=earlier)
+        return Context(query.text, query.lang, tuple(hits), tuple(plan_hits), query.previous, today(self.settings))
+
+    def _retrieve_ask(self, query: Query, ask: Ask) -> Context:
+        """Retrieval for one ask of a message: its own words, ranked with the background when it leans on it."""
+        hits = self.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context)
+        return Context(ask.text, query.lang, tuple(hits), (), None, today(self.settings))
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
         """Answer in the asker's language and script, with citations, a valid-as-of date and an escalation route;
@@ -133,10 +130,14 @@ class Bot:
         text = clean_query(question, self.settings.max_query_chars)
         _check_lang(lang)
         history = self.turns(history)
+        self.refresh()
+        query = self.understand(text, history, lang)
         if looks_like_injection(text):
-            return self.curated.decline(lang or self.language(text, history), "decline-instructions",
+            return self.curated.decline(query.lang, "decline-instructions",
                                         reason="instructions in the question are treated as data")
-        ctx = self._retrieve(text, history, lang)
+        if query.multi and self.settings.split_asks and not asks_to_evade(text):
+            return self._compose(query)
+        ctx = self._retrieve(query)
         if asks_to_evade(text):
             decline_card = next((h.chunk.doc_id for h in ctx.hits if self.curated.is_decline(h)),
                                 "decline-border-circumvention")
@@ -144,10 +145,26 @@ class Bot:
         answer = self.curated.answer(ctx)
         if self.llm is not None and not answer.refused:
             answer = self.llm.answer(ctx, fallback=answer)
+            # Generated text may rest on an expired card too: it gets the same notice (expiry.py).
+            answer = with_expiry(answer, [c for cid in answer.card_ids if (c := self.cards.get(cid))],
+                                 ctx.today or today(self.settings))
+        answer = replace(answer, parts=(AnswerPart(text, answer.card_ids, None, answer.refused),))
+        if query.foreign and not answer.refused:
+            answer = replace(answer, text=f"{message('answers_in_english', 'en')}\n\n{answer.text}")
         if answer.refused and answer.card_ids:
             return answer  # a decline card (out of scope, evasion) is never turned into a computation
         check = self.check(ctx, answer)
         return with_check(answer, check, self.rules) if check else answer
+
+    def _compose(self, query: Query) -> Answer:
+        """A message with several asks: one part per distinct ask (``compose.py``)."""
+        on = today(self.settings)
+
+        def check(text: str, topic: str | None, only: str | None) -> ChatCheck | None:
+            return check_question(text, query.lang, topic, self.rules, on, only)
+
+        answer = compose(query, lambda ask: self._retrieve_ask(query, ask), self.curated, check, self.rules)
+        return with_expiry(answer, [c for cid in answer.card_ids if (c := self.cards.get(cid))], on)
 
     def turns(self, history: Sequence[object]) -> list[str]:
         """Earlier turns fit to reuse: cleaned and capped like a question, and without the ones the guards refuse.
@@ -165,7 +182,7 @@ class Bot:
         topic = next((c.topic for cid in answer.card_ids if (c := self.cards.get(cid))), None)
         if topic is None and ctx.hits:
             topic = ctx.hits[0].chunk.topic
-        return check_question(ctx.question, ctx.lang, topic, self.rules, datetime.now(CHINA).date())
+        return check_question(ctx.question, ctx.lang, topic, self.rules, ctx.today or today(self.settings))
 
 
 def _check_lang(lang: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 Kind = Literal["plan", "guide", "card"]
@@ -40,6 +41,10 @@ class Document:
     path: str = ""
     # Extra text that helps retrieval but is not shown (a card's example questions).
     search_hint: str = ""
+    # Optional dates from the sources (see ``Card``); a guide's come from its front matter.
+    valid_from: date | None = None
+    valid_until: date | None = None
+    review_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,12 @@ class Card:
     escalation: str = ""
     related: tuple[str, ...] = ()
     path: str = ""
+    # Optional dates from the sources: the facts apply from ``valid_from`` to ``valid_until`` (inclusive; e.g. a
+    # scheme "announced until 31 Dec 2026"); ``review_by`` is when a person should check the card again. Past
+    # ``valid_until`` the card is still answered, with an expiry notice (``expiry.py``).
+    valid_from: date | None = None
+    valid_until: date | None = None
+    review_by: date | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerPart:
+    """What answered one ask of a message: its cards, the checker that computed for it, or a one-line decline."""
+
+    ask: str
+    card_ids: tuple[str, ...] = ()
+    checker: str | None = None
+    refused: bool = False
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
     language: str
@@ -114,6 +135,8 @@ class Answer:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # A rule checker's computation (``CheckResult.as_json``) when the question carried its inputs.
     check: Mapping[str, object] | None = None
+    # One part per distinct ask of the message, in the order asked (one part for a plain question).
+    parts: tuple[AnswerPart, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The one JSON shape of an answer, shared by the CLI (`ask --json/--jsonl`) and the web API (`/ask`)."""
@@ -123,4 +146,6 @@ class Answer:
                            "measure": c.measure} for c in self.citations],
             "valid_as_of": self.valid_as_of, "card_ids": list(self.card_ids), "escalation": self.escalation,
             "notes": list(self.notes), "check": dict(self.check) if self.check is not None else None,
+            "parts": [{"ask": p.ask, "card_ids": list(p.card_ids), "checker": p.checker, "refused": p.refused}
+                      for p in self.parts],
         }

@@ -65,6 +65,11 @@ TARGETS = (
     Target("expected card answered first", 0.95, True, _answers("card_accuracy"),
            ("answers", "by_lang", "card_accuracy")),
     Target("hybrid minus LangChain baseline, Recall@5 on Chinese", 0.0, True, _chinese_margin),
+    # The whole-question issue's bars, on the multi-part (narrative) sets: every case with asks.
+    Target("multi-part messages: ask coverage", 0.90, True, _answers("ask_coverage"),
+           ("answers", "by_dataset", "ask_coverage")),
+    Target("multi-part messages: key facts per ask", 0.90, True, _answers("ask_key_facts"),
+           ("answers", "by_dataset", "ask_key_facts")),
     Target("rule checkers: key-fact pass rate", 0.95, True,
            lambda r: r["answers"].get("by_dataset", {}).get("checks", {}).get("key_fact_pass_rate")),
 )

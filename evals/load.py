@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the settings come from the package
 
 from bot.config import Settings  # noqa: E402
+from bot.schema import LANGUAGES  # noqa: E402
 
 DATASETS = ROOT / "evals" / "datasets"
 API = "/gradio_api/call/ask"
@@ -68,8 +69,10 @@ def load_questions(folder: Path = DATASETS) -> dict[str, list[Question]]:
     by_lang: dict[str, list[Question]] = {}
     for path in sorted(folder.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                case = json.loads(line)
+            case = json.loads(line) if line.strip() else None
+            # Our 15 languages, each equally often; a message in a language we do not serve (answered in English,
+            # narrative sets) is not one of them.
+            if case and case.get("lang") in LANGUAGES:
                 by_lang.setdefault(case["lang"], []).append(
                     Question(case["question"], case["lang"], tuple(case.get("history") or ())))
     return by_lang

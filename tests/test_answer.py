@@ -136,3 +136,27 @@ def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
     far = (_hit(bot, "decline-politics", 1, None, dense=0.60), _hit(bot, "refund-minimum-spend", 2, None, 0.50))
     assert not bot.curated.answer(Context("q", "en", close)).refused
     assert bot.curated.answer(Context("q", "en", far)).refused
+
+
+@pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
+    (0.805, 0.144, True),   # a Beijing airport counter's floor: local to that city (odds 5.6)
+    (0.466, 0.198, False),  # a refund bought in Shanghai (odds 2.4): the national rule answers, with a scope note
+])
+def test_other_cities_needs_more_odds_against_a_national_rule(decline_p, answer_p, declined):
+    from bot.answer import Context, CuratedAnswerer
+    from bot.config import PROJECT_ROOT
+    from bot.corpus import load_cards
+    from bot.schema import Chunk, Hit
+
+    cards = load_cards(PROJECT_ROOT / "corpus")
+
+    def hit(card_id: str, rank: int, p: float) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
+
+    answer = CuratedAnswerer(cards, 0.35, decline_odds=2.0, local_decline_odds=4.0).answer(
+        Context("q", "en", (hit("decline-other-cities", 1, decline_p), hit("refund-steps", 2, answer_p))))
+    assert answer.refused is declined
+    if not declined:
+        assert answer.card_ids == ("refund-steps",)
+        assert cards["decline-other-cities"].answer["en"] in answer.text  # what we cannot say about that city

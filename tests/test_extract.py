@@ -316,3 +316,16 @@ def test_babel_formatted_amount_round_trips(amount: Decimal, locale_lang: tuple[
     locale, lang = locale_lang
     text = format_decimal(amount, locale=locale) + "元"
     assert extract(text, lang, TODAY).amounts == (Money(amount, "CNY"),), text
+
+
+def test_an_airport_code_counts_only_in_capitals():
+    """"Can Germans enter visa-free?" once made the transit checker name Guangzhou Baiyun (CAN) as the entry port."""
+    from bot.checks.chat import port_aliases
+    from bot.config import PROJECT_ROOT
+    from bot.extract import find_port
+    from bot.extract_text import prepare
+    from bot.rules import load_rules
+
+    aliases = port_aliases(load_rules(PROJECT_ROOT / "corpus"))
+    assert find_port(prepare("Can Germans enter China visa-free for 30 days?", "en"), aliases) is None
+    assert find_port(prepare("I land at CAN on 3 Dec", "en"), aliases) == "can-baiyun"

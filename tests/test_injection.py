@@ -129,7 +129,10 @@ def _qa_questions() -> list[str]:
     for path in sorted((PROJECT_ROOT / "evals" / "datasets").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             case = json.loads(line) if line.strip() else None
-            if case and not case.get("should_decline"):
+            # A multi-part message with an out-of-scope ask may carry an injection by design (narrative sets): the
+            # guard declines such a message whole, which is the safe reading; only wholly benign messages count here.
+            mixed = any(ask.get("out_of_scope") for ask in (case or {}).get("asks", []))
+            if case and not case.get("should_decline") and not mixed:
                 questions.append(case["question"])
     return questions
 

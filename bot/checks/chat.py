@@ -15,13 +15,14 @@ from decimal import Decimal
 from ..errors import BadInput
 from ..extract import Extracted, Money, extract
 from ..lang import fold
-from ..rules import RuleBook
-from ..schema import Answer, Citation
+from ..rules import RuleBook, RuleMeta
+from ..schema import Answer, AnswerPart, Citation
+from .itinerary import Stay, read_stays
 from .payment import PaymentQuery, check_payment
 from .refund import RefundQuery, check_refund
-from .render import render, render_error
-from .result import CheckResult
-from .transit import TransitQuery, check_transit
+from .render import render, render_error, render_missing
+from .result import CheckResult, verdict_of
+from .transit import TransitQuery, check_transit, route_findings
 
 TOPIC_CHECKER = {"tax_refund": "refund", "transit": "transit", "entry": "transit", "payment": "payment"}
 
@@ -71,6 +72,13 @@ class ChatCheck:
     text: str
     result: CheckResult | None = None
     error: BadInput | None = None
+    # Whether the question gave any input of this checker (an amount, a date, a passport, a route). Without one the
+    # computation cannot lead: the card answers and ``offer`` (one line naming the inputs) follows it.
+    given: bool = True
+    offer: str = ""
+
+    def valid_as_of(self, rules: RuleBook) -> str:
+        return _meta(self.checker, rules).valid_as_of.isoformat()
 
     def as_json(self) -> dict[str, object]:
         if self.result is not None:
@@ -82,8 +90,11 @@ def port_aliases(rules: RuleBook) -> dict[str, tuple[str, ...]]:
     return {pid: (*p.names.values(), *p.aliases) for pid, p in rules.transit.ports.items()}
 
 
-def choose_checker(folded: str, topic: str | None, found: Extracted) -> str | None:
-    """The checker whose inputs or request the (folded) question carries; the topic retrieval found breaks ties."""
+def choose_checker(folded: str, topic: str | None, found: Extracted, only: str | None = None) -> str | None:
+    """The checker whose inputs or request the (folded) question carries; the topic retrieval found breaks ties.
+    ``only``: the one checker to consider (one ask of a message, answered by a card of that checker's topic)."""
+    if only is not None:
+        return only if _has_inputs(only, found) or ASKS_TO_COMPUTE[only].search(folded) else None
     subjects = [name for name, pattern in SUBJECT.items() if pattern.search(folded)]
     candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
     if found.method in PAYING_METHODS and "refund" not in subjects:
@@ -114,25 +125,31 @@ def _implied(found: Extracted) -> list[str]:
 def _has_inputs(name: str, found: Extracted) -> bool:
     dated = any(w.day is not None for w in found.whens) or bool(found.bad_dates)
     if name == "transit":
-        return dated or bool(found.nationality or found.unknown_countries) or bool(found.origin and
-                                                                                    found.destination)
+        route = bool(found.origin and found.destination) or any(
+            s.complete for s in read_stays(found.stops, found.itinerary))
+        return dated or bool(found.nationality or found.unknown_countries) or route
     if name == "refund":
         return bool(found.amounts) or dated or found.days_in_china is not None
     return bool(found.amounts)
 
 
-def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date) -> ChatCheck | None:
+def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date,
+                   only: str | None = None) -> ChatCheck | None:
     """Run the checker a question calls for and render it in ``lang``; None when no checker applies."""
     folded = fold(question)
     found = _usable(extract(question, lang, today, port_aliases(rules)), folded)
-    name = choose_checker(folded, topic, found)
+    name = choose_checker(folded, topic, found, only)
     if name is None:
         return None
     try:
         result = _run(name, folded, found, rules, today)
     except BadInput as error:
         return ChatCheck(name, render_error(error, lang), error=error)
-    return ChatCheck(name, render(result, lang, rules), result=result)
+    # It leads only when it computed something from what the visitor gave: "Result: not decided yet" with nothing
+    # but a list of missing inputs answers nothing, so the card answers and that list becomes a one-line offer.
+    given = _has_inputs(name, found) and (bool(result.values) or any(f.status != "info" for f in result.findings))
+    return ChatCheck(name, render(result, lang, rules), result=result, given=given,
+                     offer="" if given else render_missing(result, lang))
 
 
 def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
@@ -143,8 +160,12 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
             raise BadInput(f"unknown country {found.unknown_countries[0]!r}", key="check.unknown_country",
                            country=found.unknown_countries[0])
         entry, planned = _entry_and_exit(found)
-        return check_transit(TransitQuery(found.nationality, found.origin, found.destination, found.port, entry,
-                                          planned), rules, today)
+        legs = read_stays(found.stops, found.itinerary)
+        first = next((s for s in legs if s.complete), None)
+        origin, destination = (first.before, first.after) if first else (found.origin, found.destination)
+        result = check_transit(TransitQuery(found.nationality, origin, destination, found.port, entry, planned),
+                               rules, today)
+        return with_stays(result, legs, rules) if len(legs) > 1 else result
     if name == "refund":
         days = sorted(w.day for w in found.whens if w.day is not None)
         purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)
@@ -156,6 +177,17 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
     # Another currency (EUR, HKD …) is refused by the payment checker itself, with the same message as the CLI.
     return check_payment(PaymentQuery(money.amount if money else None, money.currency or "CNY" if money else "CNY",
                                       method), rules)
+
+
+def with_stays(result: CheckResult, legs: Sequence[Stay], rules: RuleBook) -> CheckResult:
+    """An itinerary with several mainland stays: the third-country rule judged for each stay, in order, instead of
+    for the first one alone; the verdict follows from all of them."""
+    route = [f for f in result.findings if f.key.startswith("transit.route_")]
+    judged = [f for s in legs if s.complete for f in route_findings(s.before, s.after, rules.transit.regions)]
+    at = result.findings.index(route[0]) if route else len(result.findings)
+    findings = (*[f for f in result.findings[:at] if f not in route], *judged,
+                *[f for f in result.findings[at:] if f not in route])
+    return replace(result, findings=findings, verdict=verdict_of(findings, result.missing))
 
 
 def _entry_and_exit(found: Extracted) -> tuple[datetime | date | None, datetime | date | None]:
@@ -188,14 +220,33 @@ def _refund_method(method: str | None) -> str | None:
     return method if method in ("cash", "bank_transfer") else None
 
 
+def _meta(checker: str, rules: RuleBook) -> RuleMeta:
+    return {"transit": rules.transit.meta, "refund": rules.refund.meta, "payment": rules.payment.meta}[checker]
+
+
+def check_citations(check: ChatCheck, rules: RuleBook) -> tuple[Citation, ...]:
+    """The rule table's sources, cited as the table at its version."""
+    meta = _meta(check.checker, rules)
+    return tuple(Citation(s.title, s.url, f"rules/{check.checker}", f"rules/{check.checker}@{meta.version}")
+                 for s in meta.sources)
+
+
 def with_check(answer: Answer, check: ChatCheck, rules: RuleBook) -> Answer:
-    """The computation first (it answers the exact question), then the card's explanation; the rule table's
-    sources join the citations. A "no answer found" becomes the computation alone: it is grounded in the tables."""
-    meta = {"transit": rules.transit.meta, "refund": rules.refund.meta, "payment": rules.payment.meta}[check.checker]
-    cited = tuple(Citation(s.title, s.url, f"rules/{check.checker}", f"rules/{check.checker}@{meta.version}")
-                  for s in meta.sources)
+    """The computation first when the question gave its inputs (it answers the exact question), then the card's
+    explanation; the rule table's sources join the citations. A "no answer found" becomes the computation alone: it
+    is grounded in the tables. Without any input the card answers and one line offers the computation: "Result: not
+    decided yet" above a general answer ("how much can I get back in cash?") answers nothing."""
+    if not check.given and not answer.refused:
+        text = f"{answer.text}\n\n{check.offer}" if check.offer else answer.text
+        return replace(answer, text=text)
+    cited = check_citations(check, rules)
     body = check.text if answer.refused else f"{check.text}\n\n{answer.text}"
-    valid = min(filter(None, (answer.valid_as_of, meta.valid_as_of.isoformat())))
+    valid = min(filter(None, (answer.valid_as_of, check.valid_as_of(rules))))
     return replace(answer, text=body, refused=False, citations=(*cited, *answer.citations), valid_as_of=valid,
                    escalation=answer.escalation or (check.result.escalation if check.result else ""),
-                   check=check.as_json())
+                   check=check.as_json(), parts=_with_checker(answer, check.checker))
+
+
+def _with_checker(answer: Answer, checker: str) -> tuple[AnswerPart, ...]:
+    parts = answer.parts or (AnswerPart("", answer.card_ids),)
+    return (replace(parts[0], checker=checker, refused=False), *parts[1:])

@@ -87,9 +87,16 @@ def render_lines(result: CheckResult, lang: str, rules: RuleBook) -> list[str]:
         params = {k: fmt(v, lang, rules) for k, v in finding.params.items()}
         lines.append(text(finding.key, lang, **params))
     if result.missing and result.verdict in ("incomplete", "unsure", "yes"):
-        items = text("list.separator", lang).join(text(f"input.{name}", lang) for name in result.missing)
-        lines.append(text("check.missing", lang, items=items))
+        lines.append(render_missing(result, lang))
     return lines
+
+
+def render_missing(result: CheckResult, lang: str) -> str:
+    """One line asking for the inputs a computation needs ("To answer exactly, please tell me: …")."""
+    if not result.missing:
+        return ""
+    items = text("list.separator", lang).join(text(f"input.{name}", lang) for name in result.missing)
+    return text("check.missing", lang, items=items)
 
 
 def render(result: CheckResult, lang: str, rules: RuleBook) -> str:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from ..clock import CHINA
 from ..errors import BadInput
 from ..rules import RuleBook
 from .result import CheckResult, Finding, Place, PortRef, Value, verdict_of
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAINLAND = "CN"
 
 
@@ -79,7 +78,7 @@ def check_transit(query: TransitQuery, rules: RuleBook, today: date | None = Non
     shown: Value | None = _shown(query.entry, entry) if query.entry is not None and entry else None
 
     findings += _nationality(query.nationality, on, rules)
-    findings += _route(query.origin, query.destination, t.regions)
+    findings += route_findings(query.origin, query.destination, t.regions)
     findings += _ports(query, on, rules)
     # No deadline for a trip that does not qualify: a date next to "not eligible" reads like permission.
     if entry is not None and not any(f.status == "fail" for f in findings):
@@ -137,12 +136,22 @@ def _nationality(code: str | None, on: date | None, rules: RuleBook) -> list[Fin
     country = t.countries.get(code)
     if country is None:
         return [Finding("transit.nationality_not_listed", "fail", {"country": Place(code), "n": len(t.countries)})]
+    if on is not None and not country.since_confirmed and on < _month_after(country.since):
+        # [!] A date known only from secondary reports ("June 2025, confirm"): before it or around it (to the end
+        # of its month) the answer is "unconfirmed, ask 12367", never a hard "not yet eligible".
+        return [Finding("transit.nationality_since_unconfirmed", "unconfirmed",
+                        {"country": Place(code), "since": country.since})]
     if on is not None and on < country.since:
         return [Finding("transit.nationality_not_yet", "fail", {"country": Place(code), "since": country.since})]
     return [Finding("transit.nationality_ok", "ok", {"country": Place(code), "n": len(t.countries)})]
 
 
-def _route(origin: str | None, destination: str | None, regions: frozenset[str]) -> list[Finding]:
+def _month_after(day: date) -> date:
+    """The first day of the month after ``day``'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def route_findings(origin: str | None, destination: str | None, regions: frozenset[str]) -> list[Finding]:
     """The third-country rule: arrive from one country or region, leave for a different one; HK, MO and TW are
     regions of their own, so HK -> mainland -> HK fails while US -> mainland -> HK passes."""
     if origin is None or destination is None:

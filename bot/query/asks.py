@@ -1,0 +1,146 @@
+"""A visitor's message as its asks and its background.
+
+Real messages carry background ("we are a family of four…"), an itinerary and two or three questions at once. Each
+question deserves its own retrieval: one embedding of the whole message lets the background words outweigh the ask
+(measured on narrative messages, BENCHMARKS.md). The split is deliberately plain and works in every script:
+
+1. sentences (``. ? ! 。 ？ ！ ؟`` and line breaks; numbered list items "1) … 2) …");
+2. a sentence is an ask when it carries a question mark or an interrogative word or particle of one of our
+   languages, otherwise it is background;
+3. inside an ask, a conjunction followed by a new interrogative ("… and where …?", "…，还有…吗", "… 그리고 …")
+   starts another ask;
+4. no ask found: the whole message is one ask (a request written as a statement, "I need the 12345 number").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..lang import fold
+
+MAX_ASKS = 4  # parts an answer may have; more would not read on a phone (the rest is named as not covered)
+
+# Sentence ends. A full stop ends a sentence only before a space and not after a single letter or a number
+# ("U.S. passport", "1.5", "e.g."); CJK and Arabic marks end one anywhere.
+_SENTENCE = re.compile(
+    r"(?<=[?？؟!！。])\s*"
+    # a full stop before a space, except after an initial or a short abbreviation ("U.S. passport", "e.g. ", "St. ")
+    r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)[.]\s+(?=\S)"
+    r"|\s*\n+\s*|(?<=\S)\s+(?=\(?\d{1,2}[).）]\s)"
+    # Thai writes no question mark: a question or polite particle before a space ends the sentence
+    r"|(?:(?<=ไหม)|(?<=มั้ย)|(?<=คะ)|(?<=ค่ะ)|(?<=ครับ)|(?<=หรือเปล่า)|(?<=หรือไม่))\s+"
+)
+
+# Interrogatives on folded text (lower case, no accents, Traditional -> Simplified). In spaced Latin and Cyrillic
+# languages a question word or auxiliary counts only where it opens the sentence ("Can I…", "Où…", "Сколько…"):
+# "when I land I take the metro" is background. Some phrases ask wherever they stand ("how much", "I wonder").
+_OPENERS = (
+    r"how|what|where|when(?!\s+(?:i|we|my|our|they|he|she|the)\b)|which|who|why|can|could|do|does|did|is|are|should|will|would|may|must|any|anyone|"
+    r"ou|comment|combien|quand|quel|quelle|quels|quelles|est-ce|puis-je|peut-on|peux-tu|faut-il|dois-je|"
+    r"donde|como|cuanto|cuanta|cuantos|cuando|cual|que|puedo|se puede|hay|tengo que|necesito|"
+    r"wo|wie|wann|welche|welcher|welches|was|kann|muss|darf|gibt es|brauche|"
+    r"onde|quanto|quanta|quando|qual|posso|pode|preciso|da pra|tem como|"
+    r"dove|quanti|quale|si puo|devo|c'e|"
+    r"apakah|bagaimana|dimana|di mana|berapa|kapan|bisakah|bisa|boleh|perlu|"
+    r"co|lam sao|"
+    r"где|как|сколько|когда|можно|нужно|какой|какие|куда|есть ли"
+)
+_LEAD_IN = r"(?:(?:and|also|so|but|ok|okay|then|et|y|und|e|dan|и|а|hi|hello|also|plus)[\s,]+)?"
+_OPENER = re.compile(rf"^[\s¿¡\"'“(-]*(?:\d{{1,2}}[).）:]\s*)?{_LEAD_IN}(?:{_OPENERS})\b")
+_ANYWHERE = re.compile(
+    r"\bhow (?:much|many|long|far)\b|\bwonder|\bwant to know|\bwould like to know|\bnot sure (?:if|whether)|"
+    r"\bis it (?:possible|allowed|ok)|\bje voudrais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|"
+    r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
+    r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"
+    # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
+    r"吗|呢|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
+    r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|"
+    r"니까|나요|까요|는지|인가요|한가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
+    r"ไหม|มั้ย|หรือไม่|หรือเปล่า|อย่างไร|ยังไง|ที่ไหน|ไหน|อะไร|ทำไม|เท่าไร|เท่าไหร่|"
+    r"(?<![\u0600-\u06ff])(?:هل|كيف|أين|اين|متى|كم|ماذا|لماذا)(?![\u0600-\u06ff])"
+)
+_QUESTION_MARK = re.compile(r"[?？؟]")
+# A conjunction that may open a new ask, in each language (folded); it splits only when a question word follows.
+_JOIN_LATIN = re.compile(
+    r"[,;]?\s+(?:and also|and|also|plus|as well|et aussi|et|aussi|y también|y tambien|y|también|tambien|"
+    r"und auch|und|auch|e tambem|e também|e anche|e|tambem|também|anche|dan juga|dan|juga|va|và|còn|"
+    r"и ещё|и еще|а также|также|и)\s+(?=\S)"
+)
+_JOIN_CJK = re.compile(r"[，,；;、]\s*(?:还有|另外|以及|并且|而且|同时|顺便问一下|順便|另|还|そして|また|それと|あと)?|"
+                       r"\s+(?:그리고|또한|또|และ|แล้วก็|อีกเรื่อง|وأيضا|وايضا|و)\s*")
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    is_ask: bool
+
+
+def is_question(text: str) -> bool:
+    """A question mark, or an interrogative word or particle of one of our languages."""
+    if _QUESTION_MARK.search(text):
+        return True
+    folded = fold(text)
+    return bool(_OPENER.search(folded) or _ANYWHERE.search(folded))
+
+
+def sentences(message: str) -> list[str]:
+    """Sentences with a letter in them ("??" alone is not one)."""
+    return [s.strip() for s in _SENTENCE.split(message) if s and re.search(r"[^\W\d_]", s)]
+
+
+def _split_clauses(sentence: str) -> list[str]:
+    """Split a question sentence where a conjunction starts a new question; parts without a question word of their
+    own stay with the next part (they are its context: "我在深圳买了东西，退税最低多少" is one ask)."""
+    pieces: list[str] = []
+    last = 0
+    for pattern in (_JOIN_LATIN, _JOIN_CJK):
+        for m in pattern.finditer(sentence):
+            if m.start() <= last:
+                continue
+            right = sentence[m.end():]
+            left = sentence[last:m.start()]
+            # Both sides must ask something, and the right side must open with (or soon carry) a question word:
+            # "can I pay cash and card?" is one ask; "can I pay cash and where is the counter?" is two.
+            if _asks_here(left) and _opens_question(right):
+                pieces.append(left)
+                last = m.end()
+        if pieces:
+            break
+    pieces.append(sentence[last:])
+    return [p.strip(" ,;，；、") for p in pieces if p.strip(" ,;，；、")]
+
+
+def _asks_here(text: str) -> bool:
+    return len(text.strip()) >= 4 and is_question(text)
+
+
+def _opens_question(text: str) -> bool:
+    """The clause after a conjunction asks something new: a spaced-language clause must open with a question word
+    ("… and where is the counter?"); elsewhere a particle or wh-word anywhere in it will do."""
+    folded = fold(text)
+    if re.match(r"[\s¿¡]*[a-z\u0400-\u04ff]", folded):
+        return bool(_OPENER.search(folded))
+    return bool(_ANYWHERE.search(folded) or _QUESTION_MARK.search(text))
+
+
+def segments(message: str) -> list[Segment]:
+    """The message's sentences and clauses in order, each an ask or background."""
+    out: list[Segment] = []
+    for sentence in sentences(message):
+        # "Mau tanya:" / "My questions:" announce the asks; they are not one.
+        if is_question(sentence) and not sentence.rstrip().endswith((":", "：")):
+            out += [Segment(clause, True) for clause in _split_clauses(sentence)]
+        else:
+            out.append(Segment(sentence, False))
+    return out
+
+
+def split(message: str) -> tuple[list[str], list[str]]:
+    """(asks, background) of a message, asks in order; no ask found: the whole message is the one ask."""
+    parts = segments(message)
+    asks = [s.text for s in parts if s.is_ask]
+    if not asks:
+        return [message.strip()], []
+    return asks, [s.text for s in parts if not s.is_ask]

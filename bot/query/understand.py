@@ -1,0 +1,110 @@
+"""Query understanding: a raw message and its conversation in, one typed ``Query`` out.
+
+Everything after this stage (retrieval, answering, the rule checkers, the report) reads the message through this
+value, so the chat, the CLI and the benchmark understand a message the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..cantonese import to_written
+from ..followup import follow_up_of, is_elliptical, previous_user_turn, size_in_words
+from ..lang import LangGuess, detect, unserved_language
+from ..vi_diacritics import has_accents
+from .asks import MAX_ASKS, Segment, segments
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question of a message."""
+
+    text: str  # as the visitor typed it: the heading of its part of the answer
+    search: str  # the same in the register retrieval reads best (Vietnamese accents, written Chinese)
+    # What to rank together with it when it leans on the rest of the message ("is that allowed?"): the background
+    # and the asks before it. None when it stands on its own.
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the cleaned message
+    lang: str  # the language and script of the answer: one of ours
+    search: str  # the whole message in the register retrieval reads best
+    asks: tuple[Ask, ...]  # at most MAX_ASKS, in the order asked; one for a plain question
+    background: tuple[str, ...] = ()  # sentences that ask nothing (trip, family, what happened)
+    dropped: tuple[str, ...] = ()  # asks beyond MAX_ASKS: named in the answer as not covered
+    previous: str | None = None  # the earlier question this message continues (a follow-up)
+    # The language the message was written in when we do not serve it (e.g. "pl"): the answer is in English and
+    # says so. None for our 15 languages.
+    foreign: str | None = None
+
+    @property
+    def multi(self) -> bool:
+        return len(self.asks) > 1
+
+
+# A message this short is one question however it is punctuated ("有英文版吗？在哪里看", "Can I link a Taiwan card to
+# Alipay? How do I set it up?"): its halves lean on each other, and one retrieval of the whole reads it best
+# (splitting such FAQ-shaped questions cost 5 expected cards on the development set, BENCHMARKS.md).
+SHORT_MESSAGE_WORDS = 15
+
+Lexicon = Callable[[str], str | None]  # a few Latin-script words -> the language whose cards use them
+Restorer = Callable[[str], str]  # Vietnamese without accents -> with accents
+
+
+def language(text: str, history: Sequence[str], lexicon: Lexicon | None = None) -> str:
+    """The question's language and script; short or ambiguous ones take the conversation's, then English."""
+    guess = detect(text)
+    if guess.confident:
+        return guess.lang
+    previous = previous_user_turn(history)
+    context: LangGuess | None = detect(previous) if previous else None
+    if context and context.confident and (not guess.lang.startswith("zh") or context.lang.startswith("zh")):
+        return context.lang
+    if guess.lang.startswith("zh"):
+        return guess.lang
+    # A few Latin-script words: the corpus's own vocabulary decides ("número ambulancia" is Spanish), else English.
+    return (lexicon(text) if lexicon else None) or "en"
+
+
+def for_retrieval(text: str, lang: str, restore: Restorer | None = None) -> str:
+    """The text in the register the embedding model reads best; the answer still quotes what was typed.
+    Vietnamese typed without a single accent gets them back ("hoan thue" -> "hoàn thuế", ``vi_diacritics.py``);
+    colloquial Cantonese becomes written Chinese ("使唔使" -> "需不需要", ``cantonese.py``)."""
+    if lang == "vi" and restore is not None and not has_accents(text):
+        return restore(text)
+    if lang == "zh-Hant":
+        return to_written(text)
+    return text
+
+
+def understand(text: str, history: Sequence[str] = (), lang: str | None = None, *,
+               lexicon: Lexicon | None = None, restore: Restorer | None = None) -> Query:
+    """``text`` and ``history`` are already cleaned and guarded (``clean.py``, ``guard.py``)."""
+    foreign = None if lang else unserved_language(text)
+    lang = lang or ("en" if foreign else language(text, history, lexicon))
+    previous = follow_up_of(text, history)
+    parts = segments(text)
+    asked = [i for i, s in enumerate(parts) if s.is_ask]
+    background = tuple(s.text for s in parts if not s.is_ask)
+    kept, dropped = asked[:MAX_ASKS], tuple(parts[i].text for i in asked[MAX_ASKS:])
+    if len(kept) <= 1 or size_in_words(text) <= SHORT_MESSAGE_WORDS:
+        # One ask: the whole message is it (background included), exactly as a plain question was always read.
+        asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
+    else:
+        asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
+                         _context(parts, i, lang, restore)) for i in kept)
+    return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign)
+
+
+def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
+    """An ask that says little on its own ("How do we do that?", "is that allowed?") is ranked together with what
+    comes right before it (the sentence that says what "that" is, and the ask before it), as a follow-up is with
+    the earlier question. The whole background would drown it: the trip, the family, the job."""
+    if not is_elliptical(parts[at].text):
+        return None
+    before = [s.text for s in parts[max(0, at - 2):at]]
+    joined = " ".join(before)
+    return for_retrieval(joined, lang, restore) if joined else None

@@ -1,0 +1,54 @@
+"""Itineraries: mainland stays read from the places in order, each judged against the third-country rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.checks.chat import check_question
+from bot.checks.itinerary import Stay, read_stays, stays
+from bot.config import PROJECT_ROOT
+from bot.extract import extract
+from bot.rules import load_rules
+
+TODAY = date(2026, 12, 7)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(PROJECT_ROOT / "corpus")
+
+
+def test_domestic_layovers_merge_and_each_stay_has_its_neighbours():
+    assert stays(["GB", "CN", "CN", "CN", "HK", "CN", "CN", "GB"]) == [Stay("GB", "HK"), Stay("HK", "GB")]
+    assert stays(["TH", "HK", "CN", "CN", "HK", "GB"]) == [Stay("HK", "HK")]
+    assert stays(["CN", "JP"]) == [Stay(None, "JP")]
+
+
+def test_cue_words_decide_unless_the_trip_is_written_as_legs():
+    # "from the US … flying to Japan after Shanghai": the order of mention is not the order of travel.
+    assert read_stays(["US", "JP", "CN"], written_as_legs=False) == []
+    assert read_stays(["JP", "CN", "US"], written_as_legs=True) == [Stay("JP", "US")]
+
+
+@pytest.mark.parametrize(("message", "stops"), [
+    ("UK - Beijing - Xian - Guilin - HK (2 days only) - Guangzhou - Shanghai - UK", ("GB", "CN", "HK", "CN", "GB")),
+    ("Taiwan > Beijing > Hong Kong, may I stay in Beijing for 10 days?", ("TW", "CN", "HK")),
+])
+def test_places_in_order_without_the_passport(message, stops):
+    found = extract(f"I have a US passport. {message}", "en", TODAY)
+    merged = [c for i, c in enumerate(found.stops) if i == 0 or found.stops[i - 1] != c]
+    assert tuple(merged) == stops and found.itinerary and found.nationality == "US"
+
+
+def test_every_stay_is_judged(rules):
+    check = check_question("US passport. UK - Beijing - Xian - Guilin - HK - Guangzhou - Shanghai - UK: is this ok "
+                           "for 240-hour transit?", "en", "transit", rules, TODAY)
+    assert check is not None and check.result is not None
+    routes = [f for f in check.result.findings if f.key.startswith("transit.route_")]
+    assert [f.key for f in routes] == ["transit.route_ok", "transit.route_ok"]
+    bad = check_question("British. Bangkok -> Hong Kong -> Nansha -> Shenzhen -> Hong Kong -> London, does the "
+                         "240-hour transit work?", "en", "transit", rules, TODAY)
+    assert bad is not None and bad.result is not None and bad.result.verdict == "no"
+    assert [f.key for f in bad.result.findings if f.key.startswith("transit.route_")] == ["transit.route_same"]

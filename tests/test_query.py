@@ -1,0 +1,79 @@
+"""Query understanding: a message's asks and background in every script, and the typed ``Query``."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lang import unserved_language
+from bot.query import understand
+from bot.query.asks import MAX_ASKS, split
+
+
+@pytest.mark.parametrize(("message", "asks"), [
+    ("Can I use Alipay with a Visa card?", 1),
+    ("I'm a US citizen flying LA to Shenzhen. Can I use 240-hour transit and where do I get the tax refund?", 2),
+    ("退税最低要买多少钱，可以退现金吗？", 2),
+    ("我在上海买了东西。在深圳机场能退税吗？另外，数字人民币怎么开通？", 2),
+    ("免税の最低金額はいくらですか？現金で受け取れますか？", 2),
+    ("환급 최소 금액이 얼마인가요? 그리고 현금으로 받을 수 있나요?", 2),
+    ("Сколько нужно потратить для возврата налога? И можно ли получить наличными?", 2),
+    ("hi, 1) how much is the refund 2) where is the counter at Luohu 3) best dim sum place?", 3),
+    ("Can I pay cash and card at the metro?", 1),  # one ask with two objects, not two asks
+    ("¿Cuánto me devuelven? ¿Y dónde está el mostrador en Luohu?", 2),
+    ("Wie viel bekomme ich zurück? Und wo ist der Schalter?", 2),
+    ("I need the number of the city hotline", 1),  # a request written as a statement is still the one ask
+])
+def test_asks_in_every_script(message, asks):
+    found, _ = split(message)
+    assert len(found) == asks, found
+
+
+def test_background_is_not_an_ask():
+    asks, background = split("We are a family of four from Lyon. We land in Shenzhen on 3 Dec. "
+                             "How much is the minimum for tax refund? Also, can my kids use the metro with cash?")
+    assert asks == ["How much is the minimum for tax refund?", "Also, can my kids use the metro with cash?"]
+    assert background == ["We are a family of four from Lyon", "We land in Shenzhen on 3 Dec"]
+    # A sentence that merely contains "when" or "can" is still background unless it opens a question.
+    assert split("When I land I can take the metro. Where is the refund counter?")[0] == [
+        "Where is the refund counter?"]
+
+
+def test_query_keeps_at_most_max_asks_and_names_the_rest():
+    message = " ".join(f"Question {n}: where is counter {n}?" for n in range(MAX_ASKS + 2))
+    q = understand(message)
+    assert len(q.asks) == MAX_ASKS and len(q.dropped) == 2 and q.multi
+
+
+def test_a_plain_question_is_one_ask_read_whole():
+    q = understand("退稅最少要買幾多錢？")
+    assert q.lang == "zh-Hant" and not q.multi
+    assert q.asks[0].text == q.text and q.asks[0].search == "退稅最少要買多少錢？"  # Cantonese -> written Chinese
+
+
+def test_an_elliptical_ask_is_ranked_with_the_background():
+    q = understand("I bought a watch in Shanghai for 3000 RMB. Can I get the tax refund at Shenzhen airport? "
+                   "Is that allowed?")
+    assert q.multi and q.asks[0].context is None
+    assert q.asks[1].context and "watch" in q.asks[1].context
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("Dzień dobry, jestem z Polski i chcę wiedzieć, czy mogę odzyskać podatek VAT na lotnisku w Shenzhen?", "pl"),
+    ("Merhaba, Türk vatandaşıyım ve Shenzhen'de vergi iadesi almak istiyorum, nasıl yapabilirim?", "tr"),
+    ("नमस्ते, क्या मैं शेन्ज़ेन हवाई अड्डे पर टैक्स रिफंड ले सकता हूँ?", "hi"),
+])
+def test_a_language_we_do_not_serve_is_answered_in_english(text, lang):
+    assert unserved_language(text) == lang
+    q = understand(text)
+    assert q.foreign == lang and q.lang == "en"
+
+
+@pytest.mark.parametrize("text", [
+    "Can I use Alipay with a Visa card in Shenzhen please tell me",
+    "Bonjour, je voudrais savoir comment récupérer la TVA à l'aéroport de Shenzhen",
+    "Saya mau tanya, apakah bisa bayar pakai kartu kredit di Shenzhen?",
+    "Tôi muốn hỏi về hoàn thuế ở sân bay Thâm Quyến",
+    "退税最低要买多少钱",
+])
+def test_our_languages_are_never_foreign(text):
+    assert unserved_language(text) is None
