@@ -35,9 +35,16 @@ CSS = """
 .answer p { margin: 0.35em 0; }
 .answer .meta { font-size: 0.85em; opacity: 0.85; margin-top: 0.6em; }
 .answer .hotline { font-weight: 600; }
+.answer h4.ask { margin: 0.9em 0 0.2em; padding-inline-start: 0.5em; border-inline-start: 3px solid #ea580c;
+                 font-size: 1em; font-weight: 600; }
+.answer h4.ask:first-child { margin-top: 0.2em; }
 #examples button { white-space: normal; text-align: start; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
+
+
+_HEADING = re.compile(r"\*\*(.+)\*\*")  # a part's heading in a multi-part answer (compose.py)
+OPEN_SOURCES = 4  # more sources than this fold under their count
 
 
 def _esc(text: str) -> str:
@@ -51,7 +58,10 @@ def answer_html(answer: Answer) -> str:
     paragraphs = []
     for block in answer.text.split("\n\n"):
         lines = block.split("\n")
-        if all(line.startswith("- ") for line in lines if line.strip()):
+        heading = _HEADING.fullmatch(block.strip())
+        if heading:  # one part of a multi-part answer: the visitor's own ask
+            paragraphs.append(f"<h4 class='ask'>{_esc(heading.group(1))}</h4>")
+        elif all(line.startswith("- ") for line in lines if line.strip()):
             items = "".join(f"<li>{_esc(line[2:])}</li>" for line in lines if line.strip())
             paragraphs.append(f"<ul>{items}</ul>")
         else:
@@ -65,7 +75,12 @@ def answer_html(answer: Answer) -> str:
                              f"{_esc(c.title)}</a></li>")
             else:
                 links.append(f"<li>{_esc(c.title)}</li>")
-        meta.append(f"<div class='sources'><b>{_esc(message('ui_sources', lang))}</b><ul>{''.join(links)}</ul></div>")
+        title = _esc(message("ui_sources", lang))
+        if len(links) <= OPEN_SOURCES:
+            meta.append(f"<div class='sources'><b>{title}</b><ul>{''.join(links)}</ul></div>")
+        else:  # a multi-part answer cites many: on a phone they would bury the answer, so they fold
+            meta.append(f"<details class='sources'><summary><b>{title}</b> ({len(links)})</summary>"
+                        f"<ul>{''.join(links)}</ul></details>")
     if answer.valid_as_of:
         meta.append(f"<div class='valid'>{_esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
     return (f'<div class="answer" dir="{direction}" lang="{_esc(lang)}">{"".join(paragraphs)}'

@@ -29,6 +29,27 @@ def main(url: str) -> None:
         page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10", timeout=60_000)
         time.sleep(1)
         page.screenshot(path=str(OUT / "desk.png"), full_page=True)
+        # A forum-style message with background and three asks: one part per ask (desktop and phone).
+        for name, size, message in (
+            ("multi.png", {"width": 1100, "height": 900},
+             "Hi! We're a family of four from Lyon with French passports, flying Paris to Shenzhen Bao'an on "
+             "18 December 2026 and on to Bangkok on 27 December. Can we use the 240-hour visa-free transit? Also my "
+             "son wants to buy a 2,400 RMB game console, how much tax would we get back? And any good dim sum place "
+             "in Futian?"),
+            ("multi-mobile.png", {"width": 390, "height": 844},
+             "Hallo! Ich bin Deutscher und bleibe eine Woche in Shenzhen. Kann ich Alipay mit meiner Visa-Karte "
+             "nutzen, und was kostet das? Und wo bekomme ich am Flughafen Bao'an die Steuerrückerstattung?"),
+        ):
+            multi = browser.new_page(viewport=size, device_scale_factor=1)
+            multi.goto(url)
+            multi.wait_for_selector("#question textarea", timeout=60_000)
+            multi.fill("#question textarea", message)
+            multi.click("#send")
+            multi.wait_for_selector("#chat .answer", timeout=60_000)
+            time.sleep(2)  # the chat scrolls itself to the end first; then show the answer from its first part
+            multi.locator("#chat .answer").last.evaluate("e => e.scrollIntoView({block: 'start'})")
+            time.sleep(0.5)
+            multi.screenshot(path=str(OUT / name), full_page=True)
         mobile = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
         mobile.goto(url)
         mobile.wait_for_selector("#question textarea", timeout=60_000)
