@@ -20,7 +20,7 @@ from .schema import Answer, AnswerPart, Card, Citation
 
 Retrieve = Callable[[Ask], Context]
 HEADING_CHARS = 140  # a long ask is cut in its heading: the visitor knows what they asked
-SAME_SUBJECT_RANKS = 3  # a declined ask whose top cards include an answered part's card is about that part
+SAME_SUBJECT_RANKS = 2  # a declined ask whose next card (after the decline) is an answered part's is about that part
 
 
 @dataclass

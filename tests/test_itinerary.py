@@ -52,3 +52,18 @@ def test_every_stay_is_judged(rules):
                          "240-hour transit work?", "en", "transit", rules, TODAY)
     assert bad is not None and bad.result is not None and bad.result.verdict == "no"
     assert [f.key for f in bad.result.findings if f.key.startswith("transit.route_")] == ["transit.route_same"]
+
+
+@pytest.mark.parametrize(("question", "topic", "leads", "offers"), [
+    # inputs and a verdict: the computation leads
+    ("US passport, I land at Bao'an on 3 December 2026 from Los Angeles and fly on to Hong Kong. Is that ok?",
+     "transit", True, False),
+    # a computation asked for, no input: the card answers, one line asks for the inputs
+    ("How much tax refund will I get when I leave Shenzhen?", "tax_refund", False, True),
+    # an input but no verdict and no computation asked: nothing from the checker at all
+    ("Can Germans enter China visa-free for 30 days?", "entry", False, False),
+])
+def test_a_computation_leads_only_when_it_answers(rules, question, topic, leads, offers):
+    check = check_question(question, "en", topic, rules, TODAY)
+    assert (check is not None and check.given) is leads
+    assert bool(check and check.offer) is offers

@@ -47,12 +47,15 @@ ASKS_TO_COMPUTE = {
                          r"combien .{0,30}(rembours|recuper|recevoir)|cuanto .{0,30}(devuelv|reembols|recib)|"
                          r"wie viel .{0,30}(zuruck|erstatt)|quanto .{0,30}(rimbors|restitu|recuper)"),
     "transit": re.compile(r"(when|by when|until when) .{0,20}(leave|exit|depart)|how long can i stay|"
-                          r"什么时候.{0,6}(离开|离境|出境|走)|最晚|几号.{0,4}(走|离)|幾時.{0,4}(走|離)|"
+                          r"什么时候.{0,6}(离开|离境|出境|走)|最晚|最迟|几号.{0,4}(走|离)|几时.{0,4}(走|离)|"
                           r"いつまで|언제까지|до какого|когда .{0,20}(уехать|покинуть|выехать)|"
-                          r"jusqu.{0,3}quand|hasta cuando|bis wann|fino a quando|ate quando"),
+                          r"jusqu.{0,3}(quand|a quelle date)|hasta cuando|hasta que fecha|bis wann|bis zu welchem|"
+                          r"fino a quando|entro quando|ate quando|ate que dia"),
     "payment": re.compile(r"how much .{0,10}fee|手续费|手續費|手数料|수수료|комисси|frais|comision|gebuhr|commissione|"
                           r"taxa|phi giao dich|ค่าธรรมเนียม|biaya"),
 }
+# The 240-hour scheme named (not just "visa-free", which is also the 30-day list): whether it applies is the question.
+TRANSIT_SCHEME = re.compile(r"240|transit|twov|tvw|过境|トランジット|경유|транзит|transito|tránsito|durchreise|qua canh|ผ่านแดน")
 # An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
 # "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
 # a rumour; computing a refund on those would answer a question nobody asked.
@@ -145,11 +148,15 @@ def check_question(question: str, lang: str, topic: str | None, rules: RuleBook,
         result = _run(name, folded, found, rules, today)
     except BadInput as error:
         return ChatCheck(name, render_error(error, lang), error=error)
-    # It leads only when it computed something from what the visitor gave: "Result: not decided yet" with nothing
-    # but a list of missing inputs answers nothing, so the card answers and that list becomes a one-line offer.
-    given = _has_inputs(name, found) and (bool(result.values) or any(f.status != "info" for f in result.findings))
+    # It leads only when it computed something from what the visitor gave and reached a verdict, or was asked to
+    # compute: "Result: not decided yet" above a general answer ("how much can I get back in cash?", "can Germans
+    # enter visa-free for 30 days?") answers nothing. Then the card answers, and a one-line offer naming the
+    # inputs follows only when a computation was asked for.
+    asked = bool(ASKS_TO_COMPUTE[name].search(folded) or (name == "transit" and TRANSIT_SCHEME.search(folded)))
+    computed = bool(result.values) or any(f.status != "info" for f in result.findings)
+    given = _has_inputs(name, found) and computed and (result.verdict != "incomplete" or asked or bool(result.values))
     return ChatCheck(name, render(result, lang, rules), result=result, given=given,
-                     offer="" if given else render_missing(result, lang))
+                     offer=render_missing(result, lang) if asked and not given else "")
 
 
 def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
