@@ -55,7 +55,8 @@ ASKS_TO_COMPUTE = {
                           r"taxa|phi giao dich|ค่าธรรมเนียม|biaya"),
 }
 # The 240-hour scheme named (not just "visa-free", which is also the 30-day list): whether it applies is the question.
-TRANSIT_SCHEME = re.compile(r"240|transit|twov|tvw|过境|トランジット|경유|транзит|transito|tránsito|durchreise|qua canh|ผ่านแดน")
+TRANSIT_SCHEME = re.compile(r"240|transit|twov|tvw|过境|トランジット|경유|транзит|transito|tránsito|durchreise|"
+                            r"qua canh|ผ่านแดน")
 # An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
 # "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
 # a rumour; computing a refund on those would answer a question nobody asked.
