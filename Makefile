@@ -34,7 +34,8 @@ chromium:
 	    chromium fonts-noto-cjk fonts-noto-core >/dev/null; }
 
 test: index chromium
-	$(PY) -m ruff check bot tests app.py
+	$(PY) -m ruff check bot tests evals app.py
+	$(PY) -m mypy bot
 	$(PY) -m pytest
 
 # The QA benchmark with the real model, failing on a >2-point drop of any headline metric (evals/baseline.json).

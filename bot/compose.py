@@ -60,8 +60,9 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     # Inputs the asks alone do not show (a route in one sentence, the question in another): the whole message.
     whole = None if checks else checker(query.text, factual[0].card.topic if factual and factual[0].card else None,
                                         None)
-    if not factual and whole is None:
-        # Nothing we answer: the message is declined as a whole (the first decline card speaks for it).
+    if not factual and (whole is None or not whole.given):
+        # Nothing we answer and nothing computed: the message is declined as a whole (the first decline card speaks
+        # for it). An answer must never go out uncited.
         first = parts[0].answer
         return replace(first, parts=tuple(AnswerPart(p.ask, p.answer.card_ids, None, True) for p in parts))
     lines: list[str] = []

@@ -74,3 +74,19 @@ def spied_bot(built: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[object,
 
     monkeypatch.setattr(bot.retriever, "search", spy)
     return bot, seen
+
+
+def load_real_bot(settings: Settings | None = None):
+    """The bot on the real model and the built index, or a skip where they are not provisioned (never on CI, which
+    provisions both: their absence there is a failure)."""
+    import os
+
+    from bot.errors import BotError
+    from bot.pipeline import Bot
+
+    try:
+        return Bot.load(settings or Settings.from_env())
+    except BotError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"real model or index not available here: {exc}")

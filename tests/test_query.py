@@ -77,3 +77,22 @@ def test_a_language_we_do_not_serve_is_answered_in_english(text, lang):
 ])
 def test_our_languages_are_never_foreign(text):
     assert unserved_language(text) is None
+
+
+def test_a_message_with_nothing_to_answer_is_declined_whole_never_uncited():
+    """Every part declined and no computation: one decline, not an answer without sources."""
+    from bot.answer import Context
+    from bot.compose import compose
+    from bot.schema import Answer
+
+    class Curated:
+        def __init__(self) -> None:
+            self.cards: dict[str, object] = {}
+
+        def answer(self, ctx: Context) -> Answer:
+            return Answer("no", ctx.lang, refused=True, card_ids=("decline-off-topic",))
+
+    q = understand("I love Shenzhen and its food so much. Which stock should I buy? And where is the best dim sum?")
+    assert q.multi
+    answer = compose(q, lambda ask: Context(ask.text, "en", ()), Curated(), lambda *_: None, None)  # type: ignore[arg-type]
+    assert answer.refused and len(answer.parts) == 2 and all(p.refused for p in answer.parts)

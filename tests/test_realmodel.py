@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import load_real_bot
 
 from bot.config import Settings
 from bot.evaluate import dataset_files, load_cases, run_retrieval
@@ -21,15 +22,7 @@ DATASETS = Settings().corpus_dir.parent / "evals" / "datasets"
 
 @pytest.fixture(scope="module")
 def bot():
-    from bot.errors import BotError
-    from bot.pipeline import Bot
-
-    try:
-        return Bot.load(Settings.from_env())
-    except BotError as exc:
-        if os.environ.get("CI"):
-            raise  # CI provisions the model and the index; their absence there is a failure
-        pytest.skip(f"real model or index not available here: {exc}")
+    return load_real_bot()
 
 
 @pytest.fixture(scope="module")

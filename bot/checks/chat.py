@@ -20,7 +20,7 @@ from ..schema import Answer, AnswerPart, Citation
 from .itinerary import Stay, read_stays
 from .payment import PaymentQuery, check_payment
 from .refund import RefundQuery, check_refund
-from .render import render, render_error, render_missing
+from .render import render, render_error, render_missing, render_warnings
 from .result import CheckResult, verdict_of
 from .transit import TransitQuery, check_transit, route_findings
 
@@ -156,8 +156,10 @@ def check_question(question: str, lang: str, topic: str | None, rules: RuleBook,
     asked = bool(ASKS_TO_COMPUTE[name].search(folded) or (name == "transit" and TRANSIT_SCHEME.search(folded)))
     computed = bool(result.values) or any(f.status != "info" for f in result.findings)
     given = _has_inputs(name, found) and computed and (result.verdict != "incomplete" or asked or bool(result.values))
-    return ChatCheck(name, render(result, lang, rules), result=result, given=given,
-                     offer=render_missing(result, lang) if asked and not given else "")
+    # Not leading, it still says what a date has changed (an ended 30-day list for this passport), and asks for
+    # the inputs when a computation was asked for.
+    aside = [] if given else [*render_warnings(result, lang, rules), *([render_missing(result, lang)] if asked else [])]
+    return ChatCheck(name, render(result, lang, rules), result=result, given=given, offer="\n".join(aside))
 
 
 def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:

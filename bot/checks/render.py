@@ -91,6 +91,13 @@ def render_lines(result: CheckResult, lang: str, rules: RuleBook) -> list[str]:
     return lines
 
 
+def render_warnings(result: CheckResult, lang: str, rules: RuleBook) -> list[str]:
+    """The findings that warn about a date ("Germany's 30-day entry ended on …"): worth a line even when the
+    computation itself does not lead."""
+    return [text(f.key, lang, **{k: fmt(v, lang, rules) for k, v in f.params.items()})
+            for f in result.findings if f.status == "warn"]
+
+
 def render_missing(result: CheckResult, lang: str) -> str:
     """One line asking for the inputs a computation needs ("To answer exactly, please tell me: …")."""
     if not result.missing:
