@@ -132,19 +132,26 @@ def _fold_vague_declines(parts: list[_Part]) -> list[_Part]:
 
 def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int, ChatCheck]:
     """The computation for each part that asks for one: the checker of the part's card topic, run on the ask with
-    the message's background. Each checker runs once, for the first part that calls for it: the same deadline or
-    estimate twice would repeat a fact."""
+    the message's background. A checker runs again for a later part only when that ask carries inputs of its own
+    ("and if I only leave on 20 March?") and the result differs: the same deadline or estimate twice would repeat
+    a fact."""
     out: dict[int, ChatCheck] = {}
-    done: set[str] = set()
+    done: dict[str, str] = {}  # checker -> the text it gave
     setting = " ".join(query.background)
     for part in parts:
-        name = TOPIC_CHECKER.get(part.card.topic) if part.card else None
-        if name is None or name in done:
+        topic = part.card.topic if part.card else None
+        name = TOPIC_CHECKER.get(topic) if topic else None
+        if name is None:
             continue
-        check = checker(f"{setting} {part.ask}".strip(), part.card.topic if part.card else None, name)
-        if check is not None:
-            out[id(part)] = check
-            done.add(name)
+        if name in done:
+            alone = checker(part.ask, topic, name)
+            if alone is None or not alone.inputs:
+                continue
+        check = checker(f"{setting} {part.ask}".strip(), topic, name)
+        if check is None or (name in done and (not check.given or check.text == done[name])):
+            continue
+        out[id(part)] = check
+        done[name] = check.text
     return out
 
 

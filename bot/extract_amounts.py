@@ -50,8 +50,10 @@ _AFTER = {
     "台币": "TWD", "ntd": "TWD", "twd": "TWD", "reais": "BRL", "澳元": "AUD", "aud": "AUD", "加元": "CAD",
     "cad": "CAD", "ringgit": "MYR", "rupiah": "IDR", "dong": "VND", "rupees": "INR", "chf": "CHF", "₩": "KRW",
     "¥": "CNY", "đong": "VND", "vnd": "VND", "บาท": "THB", "หยวน": "CNY", "يوان": "CNY", "دولار": "USD", "يورو": "EUR",
-    "ريال": "SAR", "درهم": "AED",
+    "ريال": "SAR", "درهم": "AED", "nhan dan te": "CNY", "ndt": "CNY", "te": "CNY",
 }  # fmt: skip
+# Currency words of one language that are other words elsewhere: Vietnamese "tệ" (yuan) folds to Italian "te".
+_ONLY_IN = {"te": "vi"}
 
 
 def _words(table: dict[str, str]) -> str:
@@ -91,6 +93,8 @@ _UNITS = (
     r"|notti|settimane|mesi|anni|ore"
 )
 _MASKS = (
+    # List markers: "3) I'll buy a scarf for ~1,800 RMB" is not 3 RMB.
+    re.compile(r"(?:^|(?<=[\s(]))\d{1,2}\)(?!\d)|^\d{1,2}\.(?=\s)|(?<=\n)\d{1,2}\.(?=\s)"),
     re.compile(rf"{NUMBER}\s?(?:%|percent|per cent|pour cent|por ciento|por cento|per cento|prozent|процент\w*)"),
     re.compile(rf"百分之{CN_NUMERAL}+|百分之\d+"),
     re.compile(rf"{NUMBER}\s?-?\s?(?:{_UNITS})(?![a-z])"),
@@ -188,6 +192,8 @@ def _arabic(t: Text, masks: Claimed) -> Iterator[tuple[int, Money]]:
             continue  # "CA1234", "E12345678": codes, not money
         value, end = _multiplied(t, value, end)
         after = _SUFFIX.match(t.folded, end)
+        if after and _ONLY_IN.get(after.group().strip(), t.lang) != t.lang:
+            after = None
         if after:
             currency = _code(after.group(), _AFTER, t.lang)
         elif before:

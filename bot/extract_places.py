@@ -61,7 +61,14 @@ def _script(ch: str) -> str:
         return "kana"
     if "\uac00" <= ch <= "\ud7af":
         return "hangul"
+    if "\u0621" <= ch <= "\u064a":
+        return "arabic"
     return ""
+
+
+# Arabic writes "and", "with", "to" and "the" onto the next word ("والإمارات", "بالصين", "لسنغافورة"): a name may
+# follow these inside a word; any other letters before it make it part of another word ("دروسي" is not "روسي").
+_AR_PROCLITICS = ("ال", "و", "ب", "ل", "وال", "بال", "لل", "ف", "فال")
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
@@ -69,9 +76,15 @@ def _bounded(text: str, start: int, end: int) -> bool:
     first, last = _script(text[start]), _script(text[end - 1])
     before = _script(text[start - 1]) if start else ""
     after = _script(text[end]) if end < len(text) else ""
-    if first and first == before:
+    if first == "arabic" and before == "arabic":
+        word_start = start
+        while word_start and _script(text[word_start - 1]) == "arabic":
+            word_start -= 1
+        if text[word_start:start] not in _AR_PROCLITICS:
+            return False
+    elif first and first == before:
         return False
-    return not (last in {"latin", "cyrillic", "kana"} and last == after)
+    return not (last in {"latin", "cyrillic", "kana", "arabic"} and last == after)
 
 
 def _term(raw: str, code: str, kind: str) -> _Term | None:
@@ -183,6 +196,7 @@ _CUES = {
         "reisepass", "reisepass aus", "pass aus", "staatsangehorigkeit", "staatsburger", "ich bin", "ich bin aus",
         "passaporte", "passaporte de", "nacionalidade", "cidadao", "sou", "sou de", "passaporto", "nazionalita",
         "cittadino", "sono", "sono di", "cong dan", "ho chieu", "quoc tich", "warga negara", "paspor",
+        "جواز", "جواز سفر", "جنسية", "الجنسية", "مواطن", "أنا", "انا", "พาสปอร์ต", "หนังสือเดินทาง", "สัญชาติ",
     ],
     ("nationality", "post"): [
         "passport", "passports", "passport holder", "citizen", "citizens", "national", "nationals", "护照", "人",
@@ -193,7 +207,7 @@ _CUES = {
         "from", "out of", "departing", "departing from", "leaving", "leaving from", "coming from", "fly from",
         "从", "由", "自", "来自", "из", "изо", "de", "d'", "depuis", "en provenance de", "venant de", "viens de",
         "pars de", "desde", "procedente de", "vengo de", "salgo de", "aus", "von", "ab", "do", "da", "vindo de",
-        "dal", "dalla",
+        "dal", "dalla", "من", "جاي من", "قادم من", "จาก", "dari", "tu", "bay tu",
     ],
     ("origin", "post"): ["から", "发", "出发", "起飞", "発", "에서", "에서부터", "→", "->", "to"],
     ("destination", "pre"): [
@@ -201,6 +215,8 @@ _CUES = {
         "continuing to", "去", "往", "飞往", "前往", "到", "回", "返回", "返", "再去", "然后去", "至", "赴", "в", "во",
         "на", "до", "дальше в", "потом в", "vers", "pour", "a", "au", "aux", "direction", "hacia", "para", "rumbo a",
         "hasta", "nach", "rumo a", "per", "verso", "→", "->", "next stop", "vado in", "vado a", "volo in", "parto per",
+        "إلى", "الى", "الي", "ثم إلى", "ثم الى", "ไป", "บินไป", "ke", "menuju", "den", "sang", "ve", "bay den",
+        "bay sang", "qua",
     ],
     ("destination", "post"): [
         "へ", "行き", "に行", "に向か", "に戻", "まで", "으로", "로", "행", "에 가", "에 갑", "갈",
@@ -208,8 +224,11 @@ _CUES = {
 }  # fmt: skip
 # Short Romance prepositions are English articles or Portuguese/Italian words elsewhere ("a US passport").
 _GATED = {"a", "de", "d'", "da", "do", "au", "aux", "per", "dal", "dalla"}
+# Short cue words of one language that are other words elsewhere ("tu" is "you" in French, "den" an article in German).
+_ONLY_IN = {"tu": "vi", "bay tu": "vi", "den": "vi", "sang": "vi", "ve": "vi", "bay den": "vi", "bay sang": "vi",
+            "dari": "id", "ke": "id", "menuju": "id", "qua": "vi"}
 # "I'm ..." and "soy ..." introduce a demonym ("I'm American"), not a country ("I'm in Japan" is not a nationality).
-_COPULA = {"i'm", "i am", "je suis", "soy", "sono", "sou", "ich bin", "я"}
+_COPULA = {"i'm", "i am", "je suis", "soy", "sono", "sou", "ich bin", "я", "أنا", "انا"}
 # Suffix cues that must touch the name: "美国人", "미국인"; "미국 인천" is a place and an airport.
 _TIGHT = {"人", "인", "籍"}
 # A demonym right after "speak"/"in" or before "language"/"food" names a language or a cuisine, not a passport.
@@ -246,6 +265,8 @@ def _cue_patterns() -> dict[tuple[str, str], re.Pattern[str]]:
 
 def _allowed(word: str, gap: int, place: Place, lang: str) -> bool:
     if word in _GATED and lang not in ROMANCE:
+        return False
+    if word in _ONLY_IN and lang != _ONLY_IN[word]:
         return False
     if word in _COPULA and place.kind != "demonym":
         return False

@@ -54,6 +54,15 @@ def test_every_stay_is_judged(rules):
     assert [f.key for f in bad.result.findings if f.key.startswith("transit.route_")] == ["transit.route_same"]
 
 
+def test_a_return_home_after_the_next_stop_is_not_a_round_trip(rules):
+    """"From Sydney …, the 29th Shenzhen to Taipei, then back to Sydney": the cue words read Sydney both ways, the
+    stops show Taipei right after the mainland stay, and the third-country rule is about that stop."""
+    check = check_question("澳大利亚护照。12月20号从悉尼飞深圳宝安，29号从深圳飞台北，然后从台北回悉尼。"
+                           "能用240小时过境免签吗？", "zh-Hans", "transit", rules, TODAY)
+    assert check is not None and check.result is not None
+    assert [f.key for f in check.result.findings if f.key.startswith("transit.route_")] == ["transit.route_ok"]
+
+
 @pytest.mark.parametrize(("question", "topic", "leads", "offers"), [
     # inputs and a verdict: the computation leads
     ("US passport, I land at Bao'an on 3 December 2026 from Los Angeles and fly on to Hong Kong. Is that ok?",

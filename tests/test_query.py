@@ -96,3 +96,25 @@ def test_a_message_with_nothing_to_answer_is_declined_whole_never_uncited():
     assert q.multi
     answer = compose(q, lambda ask: Context(ask.text, "en", ()), Curated(), lambda *_: None, None)  # type: ignore[arg-type]
     assert answer.refused and len(answer.parts) == 2 and all(p.refused for p in answer.parts)
+
+
+def test_a_later_ask_with_inputs_of_its_own_gets_its_own_computation():
+    """The refund checker answers the first refund ask; a later ask runs it again only when it carries an input
+    of its own ("and if I only leave on 20 March?") and the result differs, never to repeat the same estimate."""
+    from types import SimpleNamespace
+
+    from bot.checks.chat import ChatCheck
+    from bot.compose import _checks, _Part
+    from bot.schema import Answer
+
+    def checker(text: str, topic: str | None, only: str | None) -> ChatCheck:
+        dated = "March" in text
+        return ChatCheck("refund", "late: no refund" if dated else "about 162 RMB back", given=True,
+                         inputs=dated or "1,800" in text)
+
+    q = understand("I bought a bag for 1,800 RMB on 5 December. How much do I get back? Is a scarf ok too? "
+                   "And if I only leave on 20 March, does it still work?")
+    refund = SimpleNamespace(topic="tax_refund", card_id="refund-how-much")
+    parts = [_Part(a.text, Answer("x", "en"), refund) for a in q.asks]  # type: ignore[arg-type]
+    checks = _checks(q, parts, checker)
+    assert [checks[id(p)].text for p in parts if id(p) in checks] == ["about 162 RMB back", "late: no refund"]

@@ -17,7 +17,7 @@ from ..extract import Extracted, Money, extract
 from ..lang import fold
 from ..rules import RuleBook, RuleMeta
 from ..schema import Answer, AnswerPart, Citation
-from .itinerary import Stay, read_stays
+from .itinerary import Stay, read_stays, stays
 from .payment import PaymentQuery, check_payment
 from .refund import RefundQuery, check_refund
 from .render import render, render_error, render_missing, render_warnings
@@ -32,12 +32,16 @@ SUBJECT = {
     "refund": re.compile(r"refund|tax.?free|tax back|退税|能退|可以退|退多少|退几多|即买即退|税金|還付|还付|免税|"
                          r"환급|세금|возврат|ндс|recuperer|"
                          r"detaxe|remboursement|reembolso|devolucion|steuerruckerstattung|rimborso|"
-                         r"hoan thue|คืนภาษี|pengembalian pajak"),
+                         r"hoan thue|คืนภาษี|pengembalian pajak|erstattung|استرداد|الضريبه|ضريبه القيمه"),
     "transit": re.compile(r"transit|visa.?free|240|过境|免签|トランジット|ビザ|경유|무비자|транзит|безвиз|"
-                          r"sans visa|sin visa|visumfrei|senza visto|sem visto|mien thi thuc|ฟรีวีซ่า|bebas visa"),
+                          r"sans visa|sin visa|visumfrei|ohne visum|senza visto|sem visto|isencao de visto|"
+                          r"mien thi thuc|mien visa|"
+                          r"qua canh|ฟรีวีซ่า|ผ่านแดน|ไม่ต้องใช้วีซ่า|bebas visa|без виз|عبور|ترانزيت|بدون تاشيره|"
+                          r"دون تاشيره"),
     "payment": re.compile(r"alipay|wechat|支付宝|微信|e-?cny|数字人民币|デジタル人民元|디지털|알리페이|위챗|"
                           r"алипэй|вичат|цифров.{0,3} юан|payer|pagar|bezahlen|pagare|thanh toan|จ่าย|bayar|"
-                          r"\bpay\b|payment|付款|支付|決済|支払|결제|оплат"),
+                          r"\bpay\b|payment|付款|支付|決済|支払|払う|払え|결제|지불|оплат|pembayaran|tra tien|ชำระ|"
+                          r"اليباي|علي باي|ويتشات|وي تشات|الدفع|ادفع"),
 }
 
 # A request to compute, with no inputs yet: answer with what is missing instead of staying silent about it.
@@ -45,27 +49,37 @@ ASKS_TO_COMPUTE = {
     "refund": re.compile(r"how much .{0,20}(get|receive|back|refund)|能退多少|可以退多少|退多少|退几多|退返几多|"
                          r"いくら.{0,6}(戻|還付|返)|얼마.{0,6}(돌려|환급)|сколько .{0,20}(верн|возврат)|"
                          r"combien .{0,30}(rembours|recuper|recevoir)|cuanto .{0,30}(devuelv|reembols|recib)|"
-                         r"wie viel .{0,30}(zuruck|erstatt)|quanto .{0,30}(rimbors|restitu|recuper)"),
+                         r"wie viel .{0,30}(zuruck|erstatt|bekomm)|"
+                         r"quanto .{0,30}(rimbors|restitu|recuper|receb|devolv|reembols|volta)|"
+                         r"cuanto .{0,30}recuper|bao nhieu .{0,20}(hoan|lai)|(hoan|lai|duoc) .{0,30}bao nhieu|"
+                         r"berapa .{0,30}(kembali|refund|pengembalian|dapat)|"
+                         r"(ได้คืน|คืนภาษี|คืนเงิน).{0,20}(เท่าไร|เท่าไหร่|กี่)|"
+                         r"كم .{0,30}(ساسترد|استرد|نسترد|يسترد|ساحصل|احصل|استرداد)"),
     "transit": re.compile(r"(when|by when|until when) .{0,20}(leave|exit|depart)|how long can i stay|"
                           r"什么时候.{0,6}(离开|离境|出境|走)|最晚|最迟|几号.{0,4}(走|离)|几时.{0,4}(走|离)|"
                           r"いつまで|언제까지|до какого|когда .{0,20}(уехать|покинуть|выехать)|"
                           r"jusqu.{0,3}(quand|a quelle date)|hasta cuando|hasta que fecha|bis wann|bis zu welchem|"
-                          r"fino a quando|entro quando|ate quando|ate que dia"),
+                          r"fino a quando|entro quando|ate quando|ate que dia|last day|latest (exit|date|day)|"
+                          r"must (i|we) leave|最終日|何日まで|마지막 날|последний день|до какого числа|"
+                          r"dernier jour|ultimo dia|ultimo giorno|letzter tag|spatestens|ngay cuoi|han chot|"
+                          r"cham nhat|den ngay nao|paling lambat|hari terakhir|sampai kapan|วันสุดท้าย|"
+                          r"ต้องออก.{0,20}(ภายใน|วันไหน|เมื่อไร)|اخر يوم|حتى متى|متى .{0,20}(اغادر|المغادره|مغادره)"),
     "payment": re.compile(r"how much .{0,10}fee|手续费|手續費|手数料|수수료|комисси|frais|comision|gebuhr|commissione|"
-                          r"taxa|phi giao dich|ค่าธรรมเนียม|biaya"),
+                          r"taxa|phi giao dich|ค่าธรรมเนียม|biaya|رسوم|عموله"),
 }
 # The 240-hour scheme named (not just "visa-free", which is also the 30-day list): whether it applies is the question.
 TRANSIT_SCHEME = re.compile(r"240|transit|twov|tvw|过境|トランジット|경유|транзит|transito|tránsito|durchreise|"
-                            r"qua canh|ผ่านแดน")
+                            r"qua canh|ผ่านแดน|عبور|ترانزيت")
 # An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
 # "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
 # a rumour; computing a refund on those would answer a question nobody asked.
 PURCHASE = re.compile(r"\bbought\b|\bbuy(ing)?\b|\bspen[dt]\b|\bspending\b|买|购入|購入|買い|買っ|구매|샀|"
-                      r"купил|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli")
+                      r"купил|купить|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli|shopping|"
+                      r"شراء|اشتري|اشتريت|ساشتري|نشتري")
 # Methods that make a question about paying (e-CNY without "anonymous" too), whatever else it mentions.
 PAYING_METHODS = ("alipay_wechat_card", "ecny_anonymous", "ecny")
 INSTANT = re.compile(r"instant|即买即退|即時|即时|즉시|мгновенн|immediat|inmediat|sofort|istantane|imediat|"
-                     r"ngay lap tuc")
+                     r"ngay lap tuc|langsung|instan|ทันที|فوري")
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,9 @@ class ChatCheck:
     # computation cannot lead: the card answers and ``offer`` (one line naming the inputs) follows it.
     given: bool = True
     offer: str = ""
+    # The text carried an input of this checker at all (even when the computation cannot lead): one ask of a
+    # message with its own amount or date earns its own computation ("and if I leave on 20 March?").
+    inputs: bool = False
 
     def valid_as_of(self, rules: RuleBook) -> str:
         return _meta(self.checker, rules).valid_as_of.isoformat()
@@ -148,7 +165,7 @@ def check_question(question: str, lang: str, topic: str | None, rules: RuleBook,
     try:
         result = _run(name, folded, found, rules, today)
     except BadInput as error:
-        return ChatCheck(name, render_error(error, lang), error=error)
+        return ChatCheck(name, render_error(error, lang), error=error, inputs=True)
     # It leads only when it computed something from what the visitor gave and reached a verdict, or was asked to
     # compute: "Result: not decided yet" above a general answer ("how much can I get back in cash?", "can Germans
     # enter visa-free for 30 days?") answers nothing. Then the card answers, and a one-line offer naming the
@@ -159,7 +176,8 @@ def check_question(question: str, lang: str, topic: str | None, rules: RuleBook,
     # Not leading, it still says what a date has changed (an ended 30-day list for this passport), and asks for
     # the inputs when a computation was asked for.
     aside = [] if given else [*render_warnings(result, lang, rules), *([render_missing(result, lang)] if asked else [])]
-    return ChatCheck(name, render(result, lang, rules), result=result, given=given, offer="\n".join(aside))
+    return ChatCheck(name, render(result, lang, rules), result=result, given=given, offer="\n".join(aside),
+                     inputs=_has_inputs(name, found))
 
 
 def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date) -> CheckResult:
@@ -171,6 +189,10 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
                            country=found.unknown_countries[0])
         entry, planned = _entry_and_exit(found)
         legs = read_stays(found.stops, found.itinerary)
+        if not legs and found.origin is not None and found.origin == found.destination:
+            # The cue words read a round trip ("from Sydney … to Taipei on the 29th, then back to Sydney"), but the
+            # places show another stop right after the mainland stay: the third-country rule is about that one.
+            legs = [s for s in stays(found.stops) if s.complete and s.after != s.before][:1]
         first = next((s for s in legs if s.complete), None)
         origin, destination = (first.before, first.after) if first else (found.origin, found.destination)
         result = check_transit(TransitQuery(found.nationality, origin, destination, found.port, entry, planned),
@@ -218,7 +240,8 @@ def _day(moment: datetime | date) -> date:
 def _rmb(amounts: Sequence[Money]) -> Decimal | None:
     """Refunds are computed in RMB: an amount without a currency is taken as RMB (prices in China are);
     another currency is an input error rather than a guess at the rate."""
-    for money in amounts:
+    # A stated RMB amount first: a bare number is RMB only when nothing says so.
+    for money in sorted(amounts, key=lambda m: m.currency != "CNY"):
         if money.currency in ("CNY", ""):
             return money.amount
     if amounts:
