@@ -3,11 +3,12 @@
 One row per item: ``valid_as_of``, the optional ``valid_until`` / ``review_by``, the age of its facts in days, a
 status (``expiry.status``: expired, review overdue, expiring within 60 days, ok), how often the web app served each
 card (all time and the last 30 days) and the thumbs up/down it got, from the feedback store. Markdown for people,
-JSON for tools; the worst status first.
+JSON for tools, an HTML table for the web page's desk tab; the worst status first.
 """
 
 from __future__ import annotations
 
+import html as _html
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
@@ -124,3 +125,27 @@ def markdown(report: ContentReport) -> str:
         lines.append(f"| {_LABEL[r.status]} | {r.kind} | `{r.item_id}` | {r.valid_as_of} | {_cell(r.valid_until)} | "
                      f"{_cell(r.review_by)} | {r.age_days} | {served} | {thumbs} |")
     return "\n".join(lines) + "\n"
+
+
+_COLUMNS = ("status", "kind", "id", "valid as of", "valid until", "review by", "age (days)",
+            f"served (last {RECENT_DAYS} d)", "👍 / 👎")
+
+
+def html_table(report: ContentReport) -> str:
+    """The same rows as ``markdown``, as an escaped HTML table (the desk tab's content report)."""
+    def cell(value: object, strong: bool = False) -> str:
+        text = _html.escape(_cell(value))
+        return f"<td><b>{text}</b></td>" if strong else f"<td>{text}</td>"
+
+    rows = []
+    for r in report.rows:
+        served = None if r.served is None else f"{r.served} ({r.served_recent})"
+        thumbs = None if r.thumbs_down is None else f"{r.thumbs_up} / {r.thumbs_down}"
+        label = _LABEL[r.status].strip("*")
+        rows.append(f'<tr class="{r.status}">' + cell(label, strong=r.status in ("expired", "review_overdue"))
+                    + "".join(cell(v) for v in (r.kind, r.item_id, r.valid_as_of, r.valid_until, r.review_by,
+                                                r.age_days, served, thumbs)) + "</tr>")
+    summary = " · ".join(f"{_html.escape(_LABEL[s].strip('*'))}: {n}" for s, n in report.summary().items())
+    head = "".join(f"<th>{_html.escape(c)}</th>" for c in _COLUMNS)
+    return (f'<div class="content-report"><p>{_html.escape(report.today)} · {summary}</p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")

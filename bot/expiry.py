@@ -2,7 +2,8 @@
 
 A card past its ``valid_until`` (e.g. the 30-day visa-free list, "announced until 31 Dec 2026") is still the best
 answer we have, but it is never shown without a notice in the visitor's language that names the end date and sends
-them to 12367. ``review_by`` only concerns the people who keep the corpus (``python -m bot content report``).
+them to 12367. ``review_by`` only concerns staff: the desk view shows "not reviewed since …" (``staff_notes``) and
+``python -m bot content report`` lists it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,18 @@ def expiry_notice(card: Card, today: date, lang: str) -> str | None:
     if card.valid_until is None or not is_expired(card, today):
         return None
     return message("expiry_notice", lang, date=format_date(card.valid_until, "long", locale=locale_of(lang)))
+
+
+def staff_notes(card: Card, today: date, lang: str) -> list[str]:
+    """For the service desk, in ``lang``: the card is past ``valid_until`` (the visitor's answer carries the notice)
+    and/or past ``review_by`` ("not reviewed since <valid_as_of>, review was due <review_by>"). Empty if neither."""
+    notes = []
+    if card.valid_until is not None and is_expired(card, today):
+        notes.append(message("ui_expired", lang, valid_until=card.valid_until.isoformat()))
+    if card.review_by is not None and review_overdue(card, today):
+        notes.append(message("ui_review_overdue", lang, valid_as_of=card.valid_as_of,
+                             review_by=card.review_by.isoformat()))
+    return notes
 
 
 def expiry_note(card: Card) -> str:

@@ -17,8 +17,9 @@ from typing import Any
 import gradio as gr
 
 from .clock import today
+from .content_report import build_report, html_table
 from .errors import BadInput, BotError
-from .expiry import expiry_notice
+from .expiry import expiry_notice, staff_notes
 from .feedback import FeedbackStore
 from .lang import detect
 from .messages import examples, language_name, message
@@ -39,6 +40,9 @@ CSS = """
                  font-size: 1em; font-weight: 600; }
 .answer h4.ask:first-child { margin-top: 0.2em; }
 #examples button { white-space: normal; text-align: start; }
+#desk-info .staff-note { color: #b45309; font-weight: 600; }
+.content-report table { font-size: 0.85em; }
+.content-report tr.expired td, .content-report tr.review_overdue td { color: #b91c1c; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
 
@@ -124,6 +128,27 @@ def _language_choices() -> list[tuple[str, str]]:
     return [(f"{message('ui_auto', 'en')} / Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
 
 
+def _staff_label(key: str, lang: str) -> str:
+    """A staff text in the interface language with the Chinese beside it (staff read Chinese), once in Chinese."""
+    chinese = message(key, "zh-Hans")
+    return chinese if lang == "zh-Hans" else f"{message(key, lang)} · {chinese}"
+
+
+def _staff_notes_html(bot: Bot, card_ids: tuple[str, ...] | list[str], day: date, lang: str) -> str:
+    """One line per matched card that is past its valid_until or review_by, in Chinese and the interface language."""
+    lines = []
+    for card_id in card_ids:
+        card = bot.cards.get(card_id)
+        if card is None:
+            continue
+        chinese = staff_notes(card, day, "zh-Hans")
+        local = staff_notes(card, day, lang) if lang != "zh-Hans" else chinese
+        for pair in zip(chinese, local, strict=True):
+            text = " / ".join(_esc(t) for t in dict.fromkeys(pair))
+            lines.append(f"<div class='staff-note'><code>{_esc(card_id)}</code> {text}</div>")
+    return "".join(lines)
+
+
 def _example_list(lang: str) -> list[str]:
     table = examples(lang)
     return [table[t][0] for t in EXAMPLE_TOPICS if table.get(t)]
@@ -148,6 +173,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             # Staff read Chinese: the desk tab keeps its Chinese name beside the visitor's language.
             gr.update(label=f"{message('ui_tab_desk', lang)} · 窗口"),
             gr.update(label=message("ui_tab_search", lang)),
+            gr.update(label=_staff_label("ui_content_report", lang)),
         ]
 
     def on_language(choice: str, current: str) -> list[Any]:
@@ -203,9 +229,10 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             log.exception("could not store feedback")
 
     def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
+        day = today(bot.settings)
         try:
             visitor = bot.ask(question)
-            count_served(store, visitor, today(bot.settings))  # the Chinese copy is the same answer, not counted
+            count_served(store, visitor, day)  # the Chinese copy is the same answer, not counted
             chinese = visitor if visitor.language == "zh-Hans" else bot.ask(question, lang="zh-Hans")
         except Exception as exc:
             text = _error_text(exc, _guess_lang(question, AUTO))
@@ -219,8 +246,17 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         info = (f"<div><b>{_esc(message('ui_desk_cards', ui_lang))}:</b> {cards} · "
                 f"{_esc(message('ui_answered_in', ui_lang, lang_name=language_name(visitor.language)))} · "
                 f"{_esc(message('ui_valid_as_of', ui_lang, date=visitor.valid_as_of or '–'))}</div>"
-                f"<div><b>{_esc(message('ui_sources', ui_lang))}</b><ul>{sources}</ul></div>")
+                + _staff_notes_html(bot, visitor.card_ids, day, ui_lang)
+                + f"<div><b>{_esc(message('ui_sources', ui_lang))}</b><ul>{sources}</ul></div>")
         return visitor.text, chinese.text, info
+
+    def content_report_page(ui_lang: str) -> str:
+        """The desk tab's copy of ``python -m bot content report``: every card, guide and rule table as of today."""
+        try:
+            return html_table(build_report(bot.settings.corpus_dir, today(bot.settings), store))
+        except Exception:
+            log.exception("could not build the content report")
+            return f"<p>{_esc(message('error_generic', ui_lang))}</p>"
 
     def search(query: str, topic: str, ui_lang: str) -> str:
         try:
@@ -289,6 +325,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                     desk_chinese = gr.Textbox(label="简体中文", lines=8, buttons=["copy"], elem_id="desk-chinese",
                                               interactive=False)
                 desk_info = gr.HTML(elem_id="desk-info")
+                with gr.Accordion(_staff_label("ui_content_report", "en"), open=False,
+                                  elem_id="content-report") as report_box:
+                    report_out = gr.HTML(elem_id="content-report-table")
             with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
                 with gr.Row():
                     search_in = gr.Textbox(label=message("ui_search_box", "en"), scale=4, elem_id="search-query")
@@ -299,7 +338,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             build_check_tab(bot.rules, ui_lang)
 
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
-                    desk_in, search_in, chat_tab, desk_tab, search_tab]
+                    desk_in, search_in, chat_tab, desk_tab, search_tab, report_box]
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
         for trigger in (send.click, box.submit):
@@ -314,6 +353,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         clear.click(lambda: ([], [], {}, ""), None, [chat, history, last, thanks], api_visibility="private")
         for trigger in (desk_go.click, desk_in.submit):
             trigger(desk, [desk_in, ui_lang], [desk_visitor, desk_chinese, desk_info], api_visibility="private")
+        report_box.expand(content_report_page, [ui_lang], [report_out], api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         gr.api(ask_api, api_name="ask")

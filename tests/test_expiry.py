@@ -19,7 +19,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.content_report import build_report, markdown
 from bot.corpus import load_card, load_cards, load_guide
 from bot.errors import CorpusError
-from bot.expiry import expiry_notice, review_overdue, status, with_expiry
+from bot.expiry import expiry_notice, review_overdue, staff_notes, status, with_expiry
 from bot.feedback import FeedbackStore
 from bot.rules import load_rules
 from bot.schema import Answer
@@ -239,6 +239,54 @@ def test_the_web_app_counts_what_it_serves_and_flags_expired_search_hits(built: 
     assert store.served(since=date(2027, 1, 15)) == store.served()  # counted on the bot's day
     page = handlers["search"]("minimum purchase tax refund", "all", "en")
     assert "announced to run until December 31, 2026" in page
+
+
+def test_staff_notes_for_the_desk(tmp_path: Path) -> None:
+    card = _card(tmp_path, valid_until=END, review_by="2026-09-14")
+    assert staff_notes(card, date(2026, 9, 14), "en") == []
+    assert staff_notes(card, date(2026, 12, 7), "en") == ["Not reviewed since 2026-02-28: review was due by 2026-09-14"]
+    chinese = staff_notes(card, date(2026, 12, 7), "zh-Hans")
+    assert chinese == ["未复核：应于 2026-09-14 前复核（资料核实至 2026-02-28）"]
+    expired, overdue = staff_notes(card, date(2027, 1, 15), "de")
+    assert expired.startswith("Abgelaufen: angekündigt bis 2026-12-31") and "12367" in expired
+    assert overdue == "Seit 2026-02-28 nicht geprüft: Prüfung war bis 2026-09-14 fällig"
+    assert staff_notes(_card(tmp_path), date(2099, 1, 1), "en") == []  # no dates, nothing to say
+
+
+def test_the_desk_marks_overdue_and_expired_cards_and_shows_the_report(built: Settings, tmp_path: Path) -> None:
+    from bot.pipeline import Bot
+    from bot.web import build_app
+
+    _card_file(built.corpus_dir / "cards", valid_until="2026-12-31", review_by="2026-09-14")
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    question = "What is the minimum purchase for a tax refund?"
+    app = build_app(Bot.load(replace(built, today=date(2026, 12, 7))), store)
+    handlers = {block.fn.__name__: block.fn for block in app.fns.values() if block.fn is not None}
+    visitor, _, info = handlers["desk"](question, "fr")
+    assert "<code>refund-minimum-spend</code> 未复核：应于 2026-09-14 前复核（资料核实至 2026-02-28）" in info
+    assert " / Non revu depuis le 2026-02-28 : révision prévue avant le 2026-09-14" in info
+    assert "已过期" not in info and "announced to run until" not in visitor
+    _, _, chinese_only = handlers["desk"](question, "zh-Hans")
+    assert "前复核（资料核实至 2026-02-28）</div>" in chinese_only and " / " not in chinese_only.split("staff-note")[1]
+
+    late = build_app(Bot.load(replace(built, today=date(2027, 1, 15))), store)
+    handlers = {block.fn.__name__: block.fn for block in late.fns.values() if block.fn is not None}
+    visitor, _, info = handlers["desk"](question, "en")
+    assert "已过期：此前公布的期限为 2026-12-31" in info and "Expired: announced until 2026-12-31" in info
+    assert "announced to run until December 31, 2026" in visitor  # the visitor's text carries the notice
+    page = handlers["content_report_page"]("en")
+    assert page.startswith('<div class="content-report"><p>2027-01-15 · expired: 2 ·')
+    assert '<tr class="expired"><td><b>expired</b></td><td>card</td><td>refund-minimum-spend</td>' in page
+    assert "<td>3 (1)</td>" in page  # served by the three desk questions above, one of them in the last 30 days
+
+
+def test_content_report_html_escapes(tmp_path: Path) -> None:
+    from bot.content_report import ContentReport, ContentRow, html_table
+
+    row = ContentRow("card", "<script>x</script>", "p", "2026-02-28", None, None, None, 1, "ok", 0, 0, 0, 0)
+    page = html_table(ContentReport("2027-01-15", "", (row,)))
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert page.count("<tr") == 2 and "<td>–</td>" in page
 
 
 def test_content_report_on_the_small_corpus(small_corpus: Path, tmp_path: Path) -> None:
