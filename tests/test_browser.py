@@ -169,3 +169,11 @@ def test_check_tab_refund_form(page):
     result = page.locator("#r-result .check")
     assert result.get_attribute("data-verdict") == "yes"
     assert "108" in result.inner_text() and result.locator(".meta a").count() >= 1
+
+
+def test_desk_content_report_opens_as_a_table(page):
+    page.get_by_role("tab", name="Service desk · 窗口").click()
+    page.get_by_text("Content report · 内容报告").click()
+    page.wait_for_selector("#content-report-table table", timeout=60_000)
+    report = page.locator("#content-report-table").inner_text()
+    assert "entry-unilateral-30-day" in report and "unilateral-30d" in report
