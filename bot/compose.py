@@ -46,6 +46,11 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     for ask in query.asks:
         ctx = retrieve(ask)
         answer = curated.answer(ctx)
+        if answer.refused and not answer.card_ids and (ask.context or ask.before):
+            # Too vague to answer alone, yet no decline card matched it ("L'écharpe compte aussi ?"): read it with
+            # what comes before it, as one text, before calling it out of scope.
+            ctx = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
+            answer = curated.answer(ctx)
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
         part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS])

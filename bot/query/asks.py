@@ -50,7 +50,10 @@ _LEAD_IN = r"(?:(?:and|also|so|but|ok|okay|then|et|y|und|e|dan|и|а|hi|hello|al
 _OPENER = re.compile(rf"^[\s¿¡\"'“(-]*(?:\d{{1,2}}[).）:]\s*)?{_LEAD_IN}(?:{_OPENERS})\b")
 _ANYWHERE = re.compile(
     r"\bhow (?:much|many|long|far)\b|\bwonder|\bwant to know|\bwould like to know|\bnot sure (?:if|whether)|"
-    r"\bis it (?:possible|allowed|ok)|\bje voudrais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|"
+    r"\bis it (?:possible|allowed|ok)|"
+    # "…, what crypto should I buy": a question word opening a clause after a comma (not "…, which was")
+    r"[,;:]\s*(?:what|where|which|how)(?: \w+){0,2} (?:should|can|could|do|does|is|are|would|will)\b|"
+    r"\bje voudrais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words

@@ -25,6 +25,9 @@ class Ask:
     # What to rank together with it when it leans on the rest of the message ("is that allowed?"): the background
     # and the asks before it. None when it stands on its own.
     context: str | None = None
+    # The sentence right before it, to read it with when it is too vague to answer alone ("これでも利用できますか？"
+    # after the sentence naming the instant refund and the debit card).
+    before: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
     else:
         asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
-                         _context(parts, i, lang, restore)) for i in kept)
+                         _context(parts, i, lang, restore),
+                         for_retrieval(parts[i - 1].text, lang, restore) if i else None) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign)
 
 
