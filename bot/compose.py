@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from .answer import Context, CuratedAnswerer
 from .checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
+from .followup import is_short
 from .messages import message
 from .query import Ask, Query
 from .rules import RuleBook
@@ -46,11 +47,14 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     for ask in query.asks:
         ctx = retrieve(ask)
         answer = curated.answer(ctx)
-        if answer.refused and not answer.card_ids and (ask.context or ask.before):
-            # Too vague to answer alone, yet no decline card matched it ("L'écharpe compte aussi ?"): read it with
-            # what comes before it, as one text, before calling it out of scope.
-            ctx = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
-            answer = curated.answer(ctx)
+        if answer.refused and (ask.context or ask.before) and (not answer.card_ids or is_short(ask.text)):
+            # Too vague to answer alone ("L'écharpe compte aussi ?", "Come facciamo?", "これでも利用できますか？"):
+            # read it with what comes before it, as one text, before calling it out of scope. A decline card
+            # matched by a longer ask stands ("and any dim sum recs near Luohu?" is not about the ask before it).
+            wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
+            second = curated.answer(wider)
+            if not second.refused or not answer.card_ids:
+                ctx, answer = wider, second
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
         part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS])

@@ -46,10 +46,15 @@ def size_in_words(text: str) -> float:
     return size + len(re.findall(r"\w+", _OTHER_SCRIPTS.sub(" ", folded)))
 
 
+def is_short(question: str) -> bool:
+    """At most SHORT_WORDS words: too little to say what it is about."""
+    return size_in_words(question) <= SHORT_WORDS
+
+
 def is_elliptical(question: str) -> bool:
     if _MARKERS.search(fold(question)) or _TRAILING.search(question):
         return True
-    return size_in_words(question) <= SHORT_WORDS
+    return is_short(question)
 
 
 def follow_up_of(question: str, history: Sequence[object]) -> str | None:

@@ -6,12 +6,13 @@ value, so the chat, the CLI and the benchmark understand a message the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..cantonese import to_written
 from ..followup import follow_up_of, is_elliptical, previous_user_turn, size_in_words
-from ..lang import LangGuess, detect, unserved_language
+from ..lang import LangGuess, detect, fold, unserved_language
 from ..vi_diacritics import has_accents
 from .asks import MAX_ASKS, Segment, segments
 
@@ -103,11 +104,25 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign)
 
 
+# A demonstrative points back into the message ("dove si trovano questi punti?", "can I do that on the 240hr
+# visa free?", "これでも利用できますか"): the ask names its subject only there. On folded text; words that are
+# also a verb or an article once accents go ("está", "das") are left out.
+_ANAPHOR = re.compile(
+    r"\b(?:this|that|these|those|such|cet|cette|ces|ca|cela|esto|estos|estas|eso|esos|esas|ese|esa|estes|esse|"
+    r"essa|esses|essas|isso|isto|aquilo|questo|questa|questi|queste|quello|quella|quelli|quelle|dieser|diese|"
+    r"dieses|diesen|dafur|damit|этот|эта|это|эти|этом|этого|этим|такой|itu|ini|tersebut)\b|"
+    r"这个|那个|这些|那些|这样|那样|这种|那种|它|これ|それ|あれ|この|その|あの|이거|그거|이것|그것|이런|그런|"
+    r"นี้|นั้น|นั่น|นี่|(?<![\u0600-\u06ff])(?:هذا|هذه|ذلك|تلك)(?![\u0600-\u06ff])"
+)
+
+
 def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
-    """An ask that says little on its own ("How do we do that?", "is that allowed?") is ranked together with what
-    comes right before it (the sentence that says what "that" is, and the ask before it), as a follow-up is with
-    the earlier question. The whole background would drown it: the trip, the family, the job."""
-    if not is_elliptical(parts[at].text):
+    """An ask that says little on its own ("How do we do that?", "is that allowed?") or points back with a
+    demonstrative ("where are these points?") is ranked together with what comes right before it (the sentence
+    that says what "that" is, and the ask before it), as a follow-up is with the earlier question. The whole
+    background would drown it: the trip, the family, the job."""
+    text = parts[at].text
+    if not is_elliptical(text) and not _ANAPHOR.search(fold(text)):
         return None
     before = [s.text for s in parts[max(0, at - 2):at]]
     joined = " ".join(before)
