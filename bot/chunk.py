@@ -49,7 +49,8 @@ def guide_sections(body: str) -> list[tuple[str, str]]:
 
 
 def _make(doc: Document, chunk_id: str, unit_id: str, title: str, text: str) -> Chunk:
-    # The title and (for cards) the example questions are embedded with the text: they carry the words visitors use.
+    # The title and (for cards) the example questions are indexed with the text for BM25: they carry the words
+    # visitors use. What the dense index embeds is ``embedding_input`` (example questions have vectors of their own).
     embed_text = "\n".join(p for p in (title, doc.search_hint, text) if p)
     return Chunk(
         chunk_id=chunk_id, doc_id=doc.doc_id, unit_id=unit_id, kind=doc.kind, lang=doc.lang, title=title,
@@ -74,6 +75,26 @@ _QUESTION_ID = re.compile(r":q\d+$")
 def is_example_question(chunk: Chunk) -> bool:
     """A card's example question (made by ``_question_chunk``), not its answer."""
     return chunk.kind == "card" and _QUESTION_ID.search(chunk.chunk_id) is not None
+
+
+def embedding_input(chunk: Chunk) -> tuple[str, str]:
+    """(side, text) that the dense index embeds for a chunk: one embedding per distinct text (issue #14).
+
+    An example question is embedded once, with the *query* prompt: the card classifier needs that side (visitors'
+    questions are queries), and the same vector serves dense retrieval, as question-to-question matching. A card's
+    answer chunk embeds its title and answer only: its example questions already have vectors of their own (they
+    stay in ``embed_text``, which BM25 reads). Guides and plan measures embed ``embed_text`` as documents."""
+    if is_example_question(chunk):
+        return "query", chunk.embed_text
+    if chunk.kind == "card":
+        return "document", "\n".join(p for p in (chunk.title, chunk.text) if p)
+    return "document", chunk.embed_text
+
+
+def vector_key(chunk: Chunk) -> str:
+    """The key a chunk's vector is stored and reused under: the side and the text embedded, nothing else."""
+    side, text = embedding_input(chunk)
+    return content_hash(f"{side}\n{text}")
 
 
 def chunk_document(doc: Document) -> list[Chunk]:

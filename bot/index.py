@@ -26,13 +26,15 @@ import faiss
 import numpy as np
 
 from .card_classifier import CardClassifier, train_card_classifier
-from .chunk import is_example_question
+from .chunk import embedding_input, is_example_question, vector_key
 from .embed import Embedder
 from .errors import IndexCorrupt, IndexMissing, ModelMismatch
 from .lang import tokenize
 from .schema import Chunk, Source
 
-FORMAT_VERSION = 2  # 2: the card classifier and the query-side vectors of the cards' example questions
+# 2: the card classifier and the query-side vectors of the cards' example questions. 3: one vector per distinct
+# text (issue #14): an example question's row is its query-side vector, a card answer's row embeds title + answer.
+FORMAT_VERSION = 3
 FILES = ("faiss.index", "chunks.jsonl", "card_classifier.npz", "question_vectors.npz")
 KEEP_BUILDS = 2
 # Exact search up to here, HNSW above: at 100k chunks flat search costs 14 ms a query on 2 cores against 0.4 ms for
@@ -56,8 +58,8 @@ class StoredIndex:
 class BuildReport:
     path: Path
     chunks: int
-    embedded: int
-    reused: int
+    embedded: int  # distinct texts embedded by this build
+    reused: int  # chunks whose vector came from the previous build
     seconds: float
     corpus_hash: str
 
@@ -95,17 +97,16 @@ def current_build(index_dir: Path) -> Path | None:
     return build if build.is_dir() else None
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """content hash -> vector from the build in use, when it was made by the same model, for documents and for
-    example questions embedded as queries: only changed text is embedded again. Any problem with the old build just
-    means everything is embedded."""
+def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """vector key (side + embedded text, ``chunk.vector_key``) -> vector from the build in use, when it was made by
+    the same model and format: only changed text is embedded again. Any problem with the old build just means
+    everything is embedded."""
     try:
         old = load_index(index_dir, model_id)
-        questions = _read_question_vectors((old.path / "question_vectors.npz").read_bytes())
     except Exception:
-        return {}, {}
+        return {}
     matrix = old.vectors.reconstruct_n(0, old.vectors.ntotal)
-    return {c.content_hash: matrix[i] for i, c in enumerate(old.chunks)}, questions
+    return {vector_key(c): matrix[i] for i, c in enumerate(old.chunks)}
 
 
 def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
@@ -116,15 +117,11 @@ def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
     return buffer.getvalue()
 
 
-def _read_question_vectors(blob: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(blob), allow_pickle=False) as data:
-        return {str(h): v for h, v in zip(data["hashes"], data["vectors"], strict=True)}
-
-
 def _card_training_set(chunks: Sequence[Chunk], documents: np.ndarray,
                        questions: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Every card chunk (answer and example questions) as a document vector, plus every example question as a
-    *query* vector: visitors' questions are embedded with the query prompt, so the classifier must see that side."""
+    """Every card chunk's row of the index, plus every example question's *query* vector: visitors' questions are
+    embedded with the query prompt, so the classifier must see that side. Since format 3 an example question's row
+    is that same query vector, so it counts twice, as it had two near-copies (document and query side) before."""
     rows = [i for i, c in enumerate(chunks) if c.kind == "card"]
     asked = [c for c in chunks if is_example_question(c)]
     vectors = [documents[rows]] + ([np.stack([questions[c.content_hash] for c in asked])] if asked else [])
@@ -146,29 +143,30 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     start = time.perf_counter()
     if not chunks:
         raise ValueError("no chunks to index: is the corpus folder empty?")
-    reuse, reuse_questions = _previous_vectors(index_dir, embedder.model_id)
-    todo = [i for i, c in enumerate(chunks) if c.content_hash not in reuse]
-    matrix = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for i, c in enumerate(chunks):
-        if c.content_hash in reuse:
-            matrix[i] = reuse[c.content_hash]
-    asked = {c.content_hash: c.embed_text for c in chunks if is_example_question(c)}
-    questions = {h: reuse_questions[h] for h in asked if h in reuse_questions}
-    ask_todo = [h for h in asked if h not in questions]
-    total = len(todo) + len(ask_todo)
-    # Large blocks: sentence-transformers sorts each call's texts by length, so padding waste stays small.
+    reuse = _previous_vectors(index_dir, embedder.model_id)
+    keys = [vector_key(c) for c in chunks]
+    # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
+    # backend embeds one text per call), so a fresh and an incremental build give the same vectors.
+    todo: dict[str, tuple[str, str]] = {}
+    for c, key in zip(chunks, keys, strict=True):
+        if key not in reuse and key not in todo:
+            todo[key] = embedding_input(c)
+    vectors_by_key = {k: reuse[k] for k in set(keys) if k in reuse}
+    total, done = len(todo), 0
     batch = 256
-    for n in range(0, len(todo), batch):
-        rows = todo[n : n + batch]
-        matrix[rows] = embedder.embed_documents([chunks[i].embed_text for i in rows])
-        if progress:
-            progress(min(n + batch, len(todo)), total)
-    for n in range(0, len(ask_todo), batch):
-        block = ask_todo[n : n + batch]
-        for h, vector in zip(block, embedder.embed_queries([asked[h] for h in block]), strict=True):
-            questions[h] = vector
-        if progress:
-            progress(len(todo) + min(n + batch, len(ask_todo)), total)
+    for side in ("query", "document"):
+        pending = [(k, text) for k, (kind, text) in todo.items() if kind == side]
+        embed = embedder.embed_queries if side == "query" else embedder.embed_documents
+        for n in range(0, len(pending), batch):
+            block = pending[n : n + batch]
+            for (k, _), vector in zip(block, embed([text for _, text in block]), strict=True):
+                vectors_by_key[k] = vector
+            done += len(block)
+            if progress:
+                progress(done, total)
+    matrix = np.stack([vectors_by_key[k] for k in keys]).astype(np.float32, copy=False)
+    # The example questions' query-side vectors (their own rows of the index now), kept beside the classifier.
+    questions = {c.content_hash: matrix[i] for i, c in enumerate(chunks) if is_example_question(c)}
     vectors = new_vector_index(embedder.dim, len(chunks))
     vectors.add(matrix)
     classifier = train_card_classifier(*_card_training_set(chunks, matrix, questions))
@@ -205,7 +203,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     pointer_tmp.write_text(final.name)
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _prune(builds, keep=final.name)
-    return BuildReport(final, len(chunks), len(todo), len(chunks) - len(todo), time.perf_counter() - start, digest)
+    reused = sum(1 for k in keys if k in reuse)
+    return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest)
 
 
 def _prune(builds: Path, keep: str) -> None:

@@ -1,8 +1,10 @@
 import json
 
+import numpy as np
 import pytest
+import yaml
 
-from bot.chunk import chunk_documents
+from bot.chunk import chunk_documents, vector_key
 from bot.corpus import load_corpus
 from bot.embed import HashEmbedder
 from bot.errors import IndexCorrupt, IndexMissing, ModelMismatch
@@ -13,13 +15,22 @@ class CountingEmbedder(HashEmbedder):
     def __init__(self, fail_after: int | None = None, model_id: str = "hash-256"):
         super().__init__(model_id=model_id)
         self.embedded = 0
+        self.texts: list[str] = []
         self.fail_after = fail_after
 
-    def embed_documents(self, texts, progress=False):
+    def _count(self, texts):
         if self.fail_after is not None and self.embedded + len(texts) > self.fail_after:
             raise RuntimeError("simulated crash in the middle of a build")
         self.embedded += len(texts)
-        return super().embed_documents(texts)
+        self.texts.extend(texts)
+
+    def embed_documents(self, texts, progress=False):
+        self._count(texts)
+        return HashEmbedder.embed_queries(self, texts)  # the fake's documents go through embed_queries: count once
+
+    def embed_queries(self, texts):
+        self._count(texts)
+        return super().embed_queries(texts)
 
 
 def _chunks(settings):
@@ -38,7 +49,7 @@ def test_rebuild_embeds_only_changed_chunks(hash_settings):
     chunks = _chunks(hash_settings)
     first = CountingEmbedder()
     build_index(chunks, first, hash_settings.index_dir)
-    assert first.embedded == len(chunks)
+    assert first.embedded == len({vector_key(c) for c in chunks})  # each distinct text once
     again = CountingEmbedder()
     report = build_index(chunks, again, hash_settings.index_dir)
     assert again.embedded == 0 and report.reused == len(chunks)
@@ -47,6 +58,32 @@ def test_rebuild_embeds_only_changed_chunks(hash_settings):
     changed = CountingEmbedder()
     report = build_index(_chunks(hash_settings), changed, hash_settings.index_dir)
     assert changed.embedded == 1 and report.embedded == changed.embedded
+
+
+def _vectors(index_dir):
+    index = load_index(index_dir, "hash-256")
+    return [c.chunk_id for c in index.chunks], index.vectors.reconstruct_n(0, index.vectors.ntotal)
+
+
+def test_a_card_edit_reembeds_only_what_changed_and_matches_a_fresh_build(hash_settings, tmp_path):
+    build_index(_chunks(hash_settings), CountingEmbedder(), hash_settings.index_dir)
+    card = hash_settings.corpus_dir / "cards" / "payment" / "pay-mobile-fees.yaml"
+    data = yaml.safe_load(card.read_text("utf-8"))
+    data["questions"]["en"].append("Do I pay a fee on a 250 RMB Alipay bill?")
+    data["answer"]["en"] += " Fees can change: check the app before paying."
+    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    incremental = CountingEmbedder()
+    build_index(_chunks(hash_settings), incremental, hash_settings.index_dir)
+    # the new example question (query side) and the English answer; every other language and question is reused
+    assert sorted(incremental.texts) == sorted([
+        "Do I pay a fee on a 250 RMB Alipay bill?",
+        next(c.title + "\n" + c.text for c in _chunks(hash_settings) if c.chunk_id == "pay-mobile-fees:en"),
+    ])
+    fresh_dir = tmp_path / "fresh"
+    build_index(_chunks(hash_settings), CountingEmbedder(), fresh_dir)
+    ids, vectors = _vectors(hash_settings.index_dir)
+    fresh_ids, fresh_vectors = _vectors(fresh_dir)
+    assert ids == fresh_ids and np.array_equal(vectors, fresh_vectors)
 
 
 def test_a_build_that_dies_leaves_the_previous_index_in_use(built):
