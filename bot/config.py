@@ -40,6 +40,8 @@ class Settings:
     # "torch" or "onnx" (dynamic int8 export, made once and cached); chosen by measurement, see BENCHMARKS.md.
     embed_backend: str = "onnx"
     embed_batch_size: int = 16  # torch only: the ONNX int8 backend embeds one text at a time (embed.py)
+    # ONNX index builds: one-thread sessions side by side; 0 = one per core (embed.py, BENCHMARKS.md "Index build").
+    embed_workers: int = 0
     # Retrieval: each ranker contributes its top ``candidates`` units to reciprocal rank fusion. The RRF constant
     # and BM25's weight were chosen on the QA set (BENCHMARKS.md): BM25 helps recall but is the noisier ranker.
     top_k: int = 5

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import queue
 from collections.abc import Sequence
-from typing import Protocol
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,7 +29,8 @@ class SentenceTransformerEmbedder:
     "task: search result | query: " vs "title: none | text: "), and returns L2-normalised float32 rows so that
     inner product is cosine."""
 
-    def __init__(self, model_ref: str, model_id: str, backend: str = "torch", batch_size: int = 16) -> None:
+    def __init__(self, model_ref: str, model_id: str, backend: str = "torch", batch_size: int = 16,
+                 workers: int = 1) -> None:
         from sentence_transformers import SentenceTransformer  # heavy import; only when a real model is wanted
         from transformers.utils import logging as hf_logging
 
@@ -50,6 +54,12 @@ class SentenceTransformerEmbedder:
         elif backend != "torch":
             raise ValueError(f"unknown embedding backend {backend!r}; use 'torch' or 'onnx'")
         self._model = SentenceTransformer(model_ref, **kwargs)
+        self._model_ref, self._kwargs = model_ref, kwargs
+        # Index builds: ONNX sessions of one thread each, run side by side (one per core). One text per call keeps
+        # small matrices, which one thread handles nearly as fast as two (BENCHMARKS.md, "Index build"), and a
+        # vector does not depend on the thread count (checked bit for bit: tests/test_realmodel.py).
+        self.workers = max(1, workers) if backend == "onnx" else 1
+        self._free: queue.Queue[Any] | None = None
         self.model_id = model_id
         dim = self._model.get_embedding_dimension()
         if dim is None:
@@ -58,14 +68,55 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode_query(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                           convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+        return self._encode(list(texts), "query")
 
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        vectors = self._model.encode_document(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                              convert_to_numpy=True, show_progress_bar=progress)
+        return self._encode(list(texts), "document", progress)
+
+    def _encode(self, texts: list[str], side: str, progress: bool = False) -> np.ndarray:
+        if self.workers > 1 and len(texts) >= 4 * self.workers:
+            return self._encode_parallel(texts, side)
+        return self._encode_with(self._model, texts, side, progress)
+
+    def _encode_with(self, model: Any, texts: list[str], side: str, progress: bool = False) -> np.ndarray:
+        encode = model.encode_query if side == "query" else model.encode_document
+        vectors = encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                         show_progress_bar=progress)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def _worker_models(self) -> queue.Queue[Any]:
+        if self._free is None:
+            import onnxruntime as ort
+            from sentence_transformers import SentenceTransformer
+
+            def load(_: int) -> Any:
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = 1
+                options.inter_op_num_threads = 1
+                model_kwargs = {**self._kwargs["model_kwargs"], "session_options": options}  # type: ignore[dict-item]
+                return SentenceTransformer(self._model_ref, **{**self._kwargs, "model_kwargs": model_kwargs})
+
+            free: queue.Queue[Any] = queue.Queue()
+            with ThreadPoolExecutor(self.workers) as pool:
+                for model in pool.map(load, range(self.workers)):
+                    free.put(model)
+            self._free = free
+        return self._free
+
+    def _encode_parallel(self, texts: list[str], side: str) -> np.ndarray:
+        free = self._worker_models()
+
+        def run(part: list[str]) -> np.ndarray:
+            model = free.get()
+            try:
+                return self._encode_with(model, part, side)
+            finally:
+                free.put(model)
+
+        step = 4
+        with ThreadPoolExecutor(self.workers) as pool:
+            parts = list(pool.map(run, [texts[n : n + step] for n in range(0, len(texts), step)]))
+        return np.vstack(parts)
 
 
 class HashEmbedder:
@@ -98,6 +149,7 @@ def load_embedder(settings: Settings) -> Embedder:
 
     if settings.model == "hash":
         return HashEmbedder()
+    workers = settings.embed_workers or os.cpu_count() or 1
     return SentenceTransformerEmbedder(
-        resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size
+        resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size, workers
     )

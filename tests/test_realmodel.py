@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 from conftest import load_real_bot
 
@@ -77,3 +78,20 @@ def test_decline_and_threshold(bot):
     assert bot.ask("Write me a poem about the sea").refused
     assert bot.ask("Who will win the next football world cup?").refused
     assert not bot.ask("Where can I get my tax refund at Luohu port?").refused
+
+
+def test_build_vectors_do_not_depend_on_threads_or_neighbours(bot):
+    """Index builds embed on one-thread sessions side by side (embed.py); a vector must be the one the serving
+    model gives the same text alone, bit for bit, or a fresh and an incremental build would differ (issue #14)."""
+    embedder = bot.embedder
+    if getattr(embedder, "workers", 1) < 2:
+        pytest.skip("the configured embedder builds on one session")
+    questions = ["退税最低要消费多少钱", "Can I use Alipay with a Visa card?", "¿Cuánto dura el tránsito sin visado?",
+                 "Bao'an airport 240 hours", "Где вернуть налог?", "ร้านค้าปลอดภาษีอยู่ที่ไหน", "Alipay 3% fee",
+                 "Is cash still accepted in Shenzhen shops?"]
+    alone = np.vstack([embedder.embed_queries([q]) for q in questions])
+    assert np.array_equal(embedder.embed_queries(questions), alone)
+    assert np.array_equal(embedder.embed_queries(list(reversed(questions)))[::-1], alone)
+    documents = [f"{q}\n{q} — see the answer card." for q in questions]
+    alone = np.vstack([embedder.embed_documents([d]) for d in documents])
+    assert np.array_equal(embedder.embed_documents(documents), alone)
