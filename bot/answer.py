@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .clock import today
+from .config import Settings
 from .expiry import with_expiry
 from .lang import to_traditional
 from .messages import message
@@ -39,13 +40,19 @@ NATIONAL_TOPICS = frozenset({"tax_refund", "transit", "entry", "payment"})
 class CuratedAnswerer:
     """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
 
-    def __init__(self, cards: dict[str, Card], min_dense_score: float, decline_margin: float = 0.0,
-                 decline_odds: float = 2.0, local_decline_odds: float = 4.0) -> None:
+    def __init__(self, cards: dict[str, Card], *, min_dense_score: float, decline_margin: float,
+                 decline_odds: float, local_decline_odds: float) -> None:
+        """No defaults here: the thresholds are ``Settings``' (``from_settings``), calibrated on the QA set."""
         self.cards = cards
         self.min_dense_score = min_dense_score
         self.decline_margin = decline_margin
         self.decline_odds = decline_odds
         self.local_decline_odds = local_decline_odds
+
+    @classmethod
+    def from_settings(cls, cards: dict[str, Card], settings: Settings) -> CuratedAnswerer:
+        return cls(cards, min_dense_score=settings.min_dense_score, decline_margin=settings.decline_margin,
+                   decline_odds=settings.decline_odds, local_decline_odds=settings.local_decline_odds)
 
     # ------------------------------------------------------------ declines
 

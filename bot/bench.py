@@ -31,7 +31,7 @@ def _timed(fn: Callable[[str], object], inputs: Sequence[str]) -> dict[str, floa
 
 def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True) -> dict[str, Any]:
     from .embed import load_embedder
-    from .pipeline import Bot
+    from .pipeline import RETRIEVE_K, Bot
 
     cases = load_cases(dataset_files(dataset))
     # Plain questions (the FAQ-shaped sets) for the per-step timings; the multi-part messages apart, to compare a
@@ -59,9 +59,9 @@ def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True) -> 
         "load_seconds": round(load_s, 2),
         "query_embedding": _timed(lambda q: bot.embedder.embed_queries([q]), questions),
         "search": {
-            "lexical": _timed(uncached(lambda q: retriever.search(q, 8, "lexical")), questions),
-            "dense": _timed(uncached(lambda q: retriever.search(q, 8, "dense")), questions),
-            "hybrid": _timed(uncached(lambda q: retriever.search(q, 8, "hybrid")), questions),
+            "lexical": _timed(uncached(lambda q: retriever.search(q, RETRIEVE_K, "lexical")), questions),
+            "dense": _timed(uncached(lambda q: retriever.search(q, RETRIEVE_K, "dense")), questions),
+            "hybrid": _timed(uncached(lambda q: retriever.search(q, RETRIEVE_K, "hybrid")), questions),
         },
         "ask": _timed(uncached(lambda q: bot.ask(q)), questions),
     }

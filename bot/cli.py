@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = sub.add_parser("search", help="hybrid search over the corpus")
     search.add_argument("query")
-    search.add_argument("-k", type=_positive, default=5)
+    search.add_argument("-k", type=_positive, help="number of hits (default: BOT_TOP_K, 5)")
     search.add_argument("--mode", choices=MODES, default="hybrid")
     search.add_argument("--lang", help="language of the passages to show (default: the query's)")
     search.add_argument("--topic", action="append", choices=TOPICS, help="restrict to a topic (repeatable)")

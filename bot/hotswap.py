@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class IndexWatcher:
-    def __init__(self, index_dir: Path, in_use: str, model_id: str | None, check_seconds: float = 1.0,
+    def __init__(self, index_dir: Path, in_use: str, model_id: str | None, check_seconds: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        """``in_use`` is the build name of the index already loaded (``StoredIndex.path.name``)."""
+        """``in_use`` is the build name of the index already loaded (``StoredIndex.path.name``); ``check_seconds`` is
+        ``Settings.reload_check_seconds``."""
         self.index_dir = index_dir
         self.in_use = in_use
         self.model_id = model_id

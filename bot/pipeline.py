@@ -32,11 +32,11 @@ PLAN_K = 2  # plan measures searched for the "from the plan" line
 
 def _retriever(index: StoredIndex, embedder: Embedder, s: Settings) -> HybridRetriever:
     """The retriever as configured: made at load and again for each rebuilt index."""
-    return HybridRetriever(index, embedder, s.candidates, s.rrf_k, s.lexical_weight, s.classifier_weight)
+    return HybridRetriever.from_settings(index, embedder, s)
 
 
 def _answerer(cards: dict[str, Card], s: Settings) -> CuratedAnswerer:
-    return CuratedAnswerer(cards, s.min_dense_score, s.decline_margin, s.decline_odds, s.local_decline_odds)
+    return CuratedAnswerer.from_settings(cards, s)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import faiss
 import numpy as np
 
 from .chunk import is_example_question
+from .config import Settings
 from .embed import Embedder
 from .index import StoredIndex
 from .lang_lexicon import LanguageLexicon
@@ -26,10 +27,17 @@ faiss.omp_set_num_threads(1)
 
 _DENSE: frozenset[str] = frozenset({"hybrid", "dense+lexical", "dense"})
 _LEXICAL: frozenset[str] = frozenset({"hybrid", "dense+lexical", "lexical"})
+# Each ranker fetches this many times ``candidates`` chunks before collapsing them to units: a card is up to 15
+# language chunks plus its example questions, so ``candidates`` rows alone would yield far fewer distinct units.
+FETCH_PER_CANDIDATE = 8
+# Query vectors kept (oldest dropped first): a follow-up, the plan search and an evaluation of several modes embed
+# the same text again; 256 vectors of 768 floats are under 1 MB.
+VECTOR_CACHE_SIZE = 256
 
 
-def rrf(rankings: Iterable[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
-    """Reciprocal rank fusion: score(d) = sum over rankings of weight / (k + rank), rank starting at 1."""
+def rrf(rankings: Iterable[Sequence[str]], k: int, weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum over rankings of weight / (k + rank), rank starting at 1. ``k`` is
+    ``Settings.rrf_k`` in the bot (no default here: the tuned value lives in one place)."""
     scores: dict[str, float] = {}
     for i, ranking in enumerate(rankings):
         weight = 1.0 if weights is None else weights[i]
@@ -61,8 +69,9 @@ def _collapse(rows: Iterable[tuple[int, float]], chunks: Sequence[Chunk], allowe
 
 
 class HybridRetriever:
-    def __init__(self, index: StoredIndex, embedder: Embedder, candidates: int = 60, rrf_k: int = 60,
-                 lexical_weight: float = 1.0, classifier_weight: float = 0.0) -> None:
+    def __init__(self, index: StoredIndex, embedder: Embedder, *, candidates: int, rrf_k: int,
+                 lexical_weight: float, classifier_weight: float) -> None:
+        """The tunables have no defaults here: they are ``Settings``' (``from_settings``), tuned on the QA set."""
         self.index = index
         self.embedder = embedder
         self.chunks = index.chunks
@@ -78,6 +87,11 @@ class HybridRetriever:
         self._rows_by_unit: dict[str, list[int]] = {}
         for row, chunk in enumerate(self.chunks):
             self._rows_by_unit.setdefault(chunk.unit_id, []).append(row)
+
+    @classmethod
+    def from_settings(cls, index: StoredIndex, embedder: Embedder, settings: Settings) -> HybridRetriever:
+        return cls(index, embedder, candidates=settings.candidates, rrf_k=settings.rrf_k,
+                   lexical_weight=settings.lexical_weight, classifier_weight=settings.classifier_weight)
 
     @cached_property
     def language_lexicon(self) -> LanguageLexicon:
@@ -115,20 +129,19 @@ class HybridRetriever:
             return cached
         vector = self.embedder.embed_queries([query])
         with self._cache_lock:
-            while len(self._vector_cache) >= 256:
+            while len(self._vector_cache) >= VECTOR_CACHE_SIZE:
                 self._vector_cache.pop(next(iter(self._vector_cache)), None)
             self._vector_cache[query] = vector
         return vector
 
     def dense(self, query: str, allowed: np.ndarray | None = None) -> _Ranked:
         vector = self._embed(query)
-        # Fetch more than needed: one unit may hold 15 language chunks.
-        n = min(self.index.vectors.ntotal, self.candidates * 8)
+        n = min(self.index.vectors.ntotal, self.candidates * FETCH_PER_CANDIDATE)
         scores, rows = self.index.vectors.search(vector, n)
         return _collapse(zip(rows[0].tolist(), scores[0].tolist(), strict=True), self.chunks, allowed)
 
     def lexical_ranking(self, query: str, allowed: np.ndarray | None = None) -> _Ranked:
-        return _collapse(self.lexical.top(query, self.candidates * 8), self.chunks, allowed)
+        return _collapse(self.lexical.top(query, self.candidates * FETCH_PER_CANDIDATE), self.chunks, allowed)
 
     def card_ranking(self, queries: Sequence[str],
                      cards: frozenset[str] | None = None) -> list[tuple[str, float]]:
@@ -140,7 +153,7 @@ class HybridRetriever:
         ranking = classifier.ranking(np.vstack([self._embed(q) for q in queries]))
         return ranking if cards is None else [(card, p) for card, p in ranking if card in cards]
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", lang: str | None = None,
+    def search(self, query: str, k: int, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None,
                context: str | None = None) -> list[Hit]:
         """Top ``k`` units for the query, each shown by its chunk in ``lang`` when the unit has one.

@@ -49,6 +49,15 @@ CSS = """
 
 _HEADING = re.compile(r"\*\*(.+)\*\*")  # a part's heading in a multi-part answer (compose.py)
 OPEN_SOURCES = 4  # more sources than this fold under their count
+# A question's language is guessed on its first characters only, and a failed question is echoed that long: a
+# megabyte question is refused anyway (max_query_chars) and must not cost half a second of detection first.
+ECHO_CHARS = 2000
+# Earlier questions the page keeps (and sends back with each question) for reading follow-ups: a few suffice, and
+# the list travels with every request.
+HISTORY_TURNS = 6
+SEARCH_HITS = 8  # results in the search tab: one screen's worth
+SNIPPET_CHARS = 700  # of each search result's text: enough to judge it, the link has the rest
+QUEUE_SIZE = 256  # requests waiting beyond the concurrent ones; bounds memory under a burst or abuse
 
 
 def _esc(text: str) -> str:
@@ -184,10 +193,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         """One visitor turn: the answer (or a friendly message) is appended; labels follow the answer language."""
         chat = list(chat or [])
         history = list(history or [])
-        # Detect on a slice: a megabyte question is refused anyway, and must not cost half a second first. A lone
-        # surrogate cannot be sent to the page, so the echo replaces it.
+        # Detect on a slice (ECHO_CHARS). A lone surrogate cannot be sent to the page, so the echo replaces it.
         text = question if isinstance(question, str) else ""
-        lang = _guess_lang(text[:2000], choice)
+        lang = _guess_lang(text[:ECHO_CHARS], choice)
         shown = text.encode("utf-8", "replace").decode("utf-8")
         try:
             answer = bot.ask(question, history=history, lang=choice if choice in LANGUAGES else None)
@@ -198,12 +206,12 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             history.append(shown)
             last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids)}
         except Exception as exc:  # every failure becomes a message in the page, never a traceback
-            chat += [{"role": "user", "content": _user_html(shown[:2000])},
+            chat += [{"role": "user", "content": _user_html(shown[:ECHO_CHARS])},
                      {"role": "assistant", "content": f'<div class="answer notice" dir="auto">'
                                                       f"{_esc(_error_text(exc, lang))}</div>"}]
             last = {}
         new_ui = lang if choice == AUTO else ui_lang
-        return [chat, history[-6:], "", last, new_ui, *label_updates(new_ui), ""]
+        return [chat, history[-HISTORY_TURNS:], "", last, new_ui, *label_updates(new_ui), ""]
 
     def feedback(verdict: str, comment: str, last: dict[str, Any], ui_lang: str) -> tuple[str, str]:
         if not last:
@@ -260,7 +268,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
 
     def search(query: str, topic: str, ui_lang: str) -> str:
         try:
-            hits = bot.search(query, k=8, topics=None if topic in ("", "all") else [topic])
+            hits = bot.search(query, k=SEARCH_HITS, topics=None if topic in ("", "all") else [topic])
         except Exception as exc:
             return f"<p>{_esc(_error_text(exc, _guess_lang(query, AUTO)))}</p>"
         rows = []
@@ -275,7 +283,8 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                     if source and source.url else _esc(source.title if source else ""))
             rows.append(f'<div class="hit" dir="auto"><b>{_esc(c.title)}</b> <small>[{c.kind} · {c.topic} · '
                         f"{c.lang} · {_esc(message('ui_valid_as_of', ui_lang, date=c.valid_as_of))}]</small>"
-                        f"<p>{_esc(c.text[:700])}</p>" + (f"<p class='notice'>{_esc(notice)}</p>" if notice else "")
+                        f"<p>{_esc(c.text[:SNIPPET_CHARS])}</p>"
+                        + (f"<p class='notice'>{_esc(notice)}</p>" if notice else "")
                         + f"<small>{link}</small></div><hr>")
         return "".join(rows) or "<p>–</p>"
 
@@ -362,7 +371,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
 
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
     app = build_app(bot, store)
-    # A burst of visitors waits in the queue instead of failing; max_size bounds memory under abuse.
-    app.queue(default_concurrency_limit=concurrency, max_size=256)
+    # A burst of visitors waits in the queue instead of failing.
+    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
                max_file_size="1kb", ssr_mode=False)

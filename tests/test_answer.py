@@ -154,7 +154,8 @@ def test_other_cities_needs_more_odds_against_a_national_rule(decline_p, answer_
         chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
         return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
 
-    answer = CuratedAnswerer(cards, 0.35, decline_odds=2.0, local_decline_odds=4.0).answer(
+    answer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
+                             local_decline_odds=4.0).answer(
         Context("q", "en", (hit("decline-other-cities", 1, decline_p), hit("refund-steps", 2, answer_p))))
     assert answer.refused is declined
     if not declined:

@@ -12,7 +12,7 @@ def test_rrf_rewards_agreement():
 
 
 def test_rrf_single_ranking_keeps_order():
-    scores = rrf([["x", "y", "z"]])
+    scores = rrf([["x", "y", "z"]], k=60)
     assert sorted(scores, key=scores.get, reverse=True) == ["x", "y", "z"]
 
 
