@@ -6,6 +6,8 @@ Example: ``BOT_MODEL=/models/my-st-model BOT_TOP_K=8 python -m bot search "é€€ç¨
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from platformdirs import user_cache_dir, user_data_dir
+
+from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +101,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Defaults, then ``BOT_*`` environment variables, then explicit keyword overrides."""
+        """Defaults, then ``BOT_*`` environment variables, then explicit keyword overrides. An unknown ``BOT_*``
+        variable or a malformed value raises ``ConfigError`` naming it."""
+        _check_names(cls)
         hints = get_type_hints(cls)
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
@@ -106,6 +112,24 @@ class Settings:
                 values[f.name] = _coerce(raw, hints[f.name], f.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+ENV_PREFIX = "BOT_"
+
+
+def _check_names(cls: type[Settings]) -> None:
+    """Every ``BOT_*`` variable must name a setting: a typo (``BOT_SPLIT_ASK``) would otherwise be ignored silently
+    and the bot run with the default the user meant to change."""
+    known = sorted(f"{ENV_PREFIX}{f.name.upper()}" for f in dataclasses.fields(cls))
+    unknown = sorted(name for name in os.environ if name.startswith(ENV_PREFIX) and name not in known)
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    raise ConfigError(f"unknown environment variable{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+                      f"the settings are {', '.join(known)}")
 
 
 def _coerce(raw: str, kind: Any, name: str) -> Any:
@@ -118,7 +142,7 @@ def _coerce(raw: str, kind: Any, name: str) -> Any:
                 raise ValueError(text)
             return date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"BOT_{name.upper()}={raw!r} is not a date YYYY-MM-DD") from None
+            raise ConfigError(f"BOT_{name.upper()}={raw!r} is not a date YYYY-MM-DD") from None
     try:
         if kind is Path:
             return Path(raw).expanduser()
@@ -129,7 +153,11 @@ def _coerce(raw: str, kind: Any, name: str) -> Any:
         if kind is int:
             return int(raw)
         if kind is float:
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):  # "nan" and "inf" parse, but no threshold or weight means them
+                raise ValueError(raw)
+            return value
         return raw
     except ValueError as exc:
-        raise ValueError(f"BOT_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+        raise ConfigError(f"BOT_{name.upper()}={raw!r} is not a valid {kind.__name__}"
+                          + (" (true/false, 1/0, yes/no, on/off)" if kind is bool else "")) from exc

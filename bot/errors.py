@@ -10,6 +10,12 @@ class BotError(Exception):
     """Base class: every expected failure of the assistant."""
 
 
+class ConfigError(BotError, ValueError):
+    """A setting is unknown or malformed: a mistyped ``BOT_*`` environment variable, or a value that is not of the
+    setting's type. Raised at start, naming the variable (and the known ones): a typo must not be silently ignored.
+    Also a ``ValueError``, as a malformed value was before this class existed."""
+
+
 class BadInput(BotError):
     """The user's input cannot be used (empty, too long, not text). ``key`` and ``values`` name the message in
     ``prompts/messages.yaml`` so the page can say it in the visitor's language."""
