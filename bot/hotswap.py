@@ -2,9 +2,10 @@
 
 A build only becomes visible when ``index/CURRENT`` is replaced (``index.py``), so watching that one small file is
 enough. ``IndexWatcher.poll`` reads it at most once every ``check_seconds``; when it names a build other than the
-one in use, the build is loaded and verified with ``load_index`` and handed to a callback that swaps the retriever
-with one attribute assignment. A request already running keeps the retriever object it started with; the old build
-can even be pruned from disk meanwhile, because a loaded index lives in memory (FAISS and the chunks alike).
+one in use, the build is loaded and verified with ``load_index`` and handed to a callback that builds a complete
+``Snapshot`` (index, cards, rule tables: ``snapshot.py``) and swaps it in with one attribute assignment. A request
+already running keeps the snapshot it started with; the old build can even be pruned from disk meanwhile, because a
+loaded index lives in memory (FAISS and the chunks alike).
 
 The load runs in the request that noticed the change (about a second for our corpus) rather than in a background
 thread: no thread to manage or leak, and tests see the swap happen deterministically. The other requests do not

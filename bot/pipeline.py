@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from datetime import date
 from typing import Any
 
 from .answer import Context, CuratedAnswerer
@@ -13,7 +13,6 @@ from .clean import clean_query, clean_turns
 from .clock import today
 from .compose import compose
 from .config import Settings
-from .corpus import load_cards
 from .embed import Embedder, load_embedder
 from .expiry import with_expiry
 from .guard import asks_to_evade, looks_like_injection
@@ -23,29 +22,21 @@ from .lang import detect
 from .messages import message
 from .query import Ask, Query, for_retrieval, language, understand
 from .retrieve import HybridRetriever, Mode
-from .rules import RuleBook, load_rules
+from .rules import RuleBook
 from .schema import LANGUAGES, Answer, AnswerPart, Card, Hit
+from .snapshot import Snapshot
 
 RETRIEVE_K = 8  # hits an answerer sees: the best card, a rival for the decline rule, a second topic
 PLAN_K = 2  # plan measures searched for the "from the plan" line
-
-
-def _retriever(index: StoredIndex, embedder: Embedder, s: Settings) -> HybridRetriever:
-    """The retriever as configured: made at load and again for each rebuilt index."""
-    return HybridRetriever.from_settings(index, embedder, s)
-
-
-def _answerer(cards: dict[str, Card], s: Settings) -> CuratedAnswerer:
-    return CuratedAnswerer.from_settings(cards, s)
 
 
 @dataclass
 class Bot:
     settings: Settings
     embedder: Embedder
-    retriever: HybridRetriever
-    cards: dict[str, Card]
-    curated: CuratedAnswerer
+    # What is served (index build, cards, answerer, rule tables): replaced whole by ``refresh``, never piecemeal. A
+    # request reads it once, at its start, and passes that value on (``snapshot.py``).
+    snapshot: Snapshot
     llm: Any = None  # an ``LLMAnswerer`` when a backend is configured
     watcher: IndexWatcher | None = None  # notices a rebuilt index (see ``refresh``)
 
@@ -55,16 +46,32 @@ class Bot:
         settings = settings or Settings.from_env()
         embedder = embedder or load_embedder(settings)
         index = load_index(settings.index_dir, embedder.model_id)
-        retriever = _retriever(index, embedder, settings)
-        cards = load_cards(settings.corpus_dir)
+        snapshot = Snapshot.build(index, embedder, settings)
         llm = None
         if settings.llm_backend != "none":
             from .llm import LLMAnswerer
 
             llm = LLMAnswerer.from_settings(settings)
-        curated = _answerer(cards, settings)
         watcher = IndexWatcher(settings.index_dir, index.path.name, embedder.model_id, settings.reload_check_seconds)
-        return cls(settings, embedder, retriever, cards, curated, llm, watcher=watcher)
+        return cls(settings, embedder, snapshot, llm, watcher=watcher)
+
+    # The served snapshot's parts, for callers outside a request (the CLI, the page's search and desk tabs, tests).
+    # Code answering a question reads ``self.snapshot`` once instead: two reads may straddle a swap.
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self.snapshot.retriever
+
+    @property
+    def cards(self) -> Mapping[str, Card]:
+        return self.snapshot.cards
+
+    @property
+    def curated(self) -> CuratedAnswerer:
+        return self.snapshot.curated
+
+    @property
+    def rules(self) -> RuleBook:
+        return self.snapshot.rules
 
     def refresh(self) -> None:
         """Serve the newest index if ``python -m bot index`` rebuilt it while we run (``hotswap.py``). Cheap: at
@@ -73,14 +80,17 @@ class Bot:
             return
 
         def swap(index: StoredIndex) -> None:
-            # The build was made from the corpus as it is now: its cards' answer texts go with it. Everything is
-            # built before anything is assigned, so a failure (e.g. a card file mid-edit) leaves the old set serving.
-            cards = load_cards(self.settings.corpus_dir)
-            retriever = _retriever(index, self.embedder, self.settings)
-            self.cards, self.curated = cards, _answerer(cards, self.settings)
-            self.retriever = retriever  # one reference: a request already running keeps the object it read
+            # The build was made from the corpus as it is now: its cards' texts and the rule tables go with it.
+            # Everything is built before the one assignment, so a failure (a card or rule file mid-edit) leaves the
+            # old snapshot serving, and a request already running keeps the snapshot it read.
+            self.snapshot = Snapshot.build(index, self.embedder, self.settings)
 
         self.watcher.poll(swap)
+
+    def health(self) -> dict[str, object]:
+        """The served snapshot (build id, corpus hash, rule table versions), after noticing a rebuild."""
+        self.refresh()
+        return self.snapshot.health()
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid", lang: str | None = None,
                topics: Collection[str] | None = None, kinds: Collection[str] | None = None) -> list[Hit]:
@@ -90,18 +100,16 @@ class Bot:
 
     def language(self, question: str, history: Sequence[object] = ()) -> str:
         """The question's language and script; short or ambiguous ones take the conversation's, then English."""
-        return language(question, [t for t in history if isinstance(t, str)], self._lexicon)
+        retriever = self.snapshot.retriever
+        return language(question, [t for t in history if isinstance(t, str)], _lexicon(retriever))
 
-    def understand(self, text: str, history: Sequence[str] = (), lang: str | None = None) -> Query:
+    def understand(self, text: str, history: Sequence[str] = (), lang: str | None = None,
+                   snapshot: Snapshot | None = None) -> Query:
         """The message as one typed value (``query/``): language, follow-up, asks, background. ``text`` and
-        ``history`` are already cleaned and guarded."""
-        return understand(text, history, lang, lexicon=self._lexicon, restore=self._restore)
-
-    def _lexicon(self, text: str) -> str | None:
-        return self.retriever.language_lexicon.vote(text)  # built on first use, once per index
-
-    def _restore(self, text: str) -> str:
-        return self.retriever.vietnamese_diacritics.restore(text)  # built on first use, once per index
+        ``history`` are already cleaned and guarded. The language lexicon and the Vietnamese accent model are the
+        served index's (built on first use, once per index)."""
+        retriever = (snapshot or self.snapshot).retriever
+        return understand(text, history, lang, lexicon=_lexicon(retriever), restore=_restore(retriever))
 
     def context(self, question: str, history: Sequence[object] = (), lang: str | None = None,
                 mode: Mode = "hybrid", k: int = RETRIEVE_K) -> Context:
@@ -109,20 +117,24 @@ class Bot:
         text = clean_query(question, self.settings.max_query_chars)
         _check_lang(lang)
         self.refresh()
-        return self._retrieve(self.understand(text, self.turns(history), lang), mode, k)
+        snap = self.snapshot
+        return self._retrieve(snap, self.understand(text, self.turns(history), lang, snap), today(self.settings),
+                              mode, k)
 
-    def _retrieve(self, query: Query, mode: Mode = "hybrid", k: int = RETRIEVE_K) -> Context:
+    def _retrieve(self, snap: Snapshot, query: Query, on: date, mode: Mode = "hybrid",
+                  k: int = RETRIEVE_K) -> Context:
         """Retrieval for the whole message (a plain question, or the message read as one)."""
-        earlier = query.previous and for_retrieval(query.previous, query.lang, self._restore)
-        hits = self.retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier)
-        plan_hits = self.retriever.search(query.search, k=PLAN_K, mode=mode, lang=query.lang, kinds=("plan",),
-                                          context=earlier)
-        return Context(query.text, query.lang, tuple(hits), tuple(plan_hits), query.previous, today(self.settings))
+        retriever = snap.retriever
+        earlier = query.previous and for_retrieval(query.previous, query.lang, _restore(retriever))
+        hits = retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier)
+        plan_hits = retriever.search(query.search, k=PLAN_K, mode=mode, lang=query.lang, kinds=("plan",),
+                                     context=earlier)
+        return Context(query.text, query.lang, tuple(hits), tuple(plan_hits), query.previous, on)
 
-    def _retrieve_ask(self, query: Query, ask: Ask) -> Context:
+    def _retrieve_ask(self, snap: Snapshot, query: Query, ask: Ask, on: date) -> Context:
         """Retrieval for one ask of a message: its own words, ranked with the background when it leans on it."""
-        hits = self.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context)
-        return Context(ask.text, query.lang, tuple(hits), (), None, today(self.settings))
+        hits = snap.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context)
+        return Context(ask.text, query.lang, tuple(hits), (), None, on)
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
         """Answer in the asker's language and script, with citations, a valid-as-of date and an escalation route;
@@ -131,40 +143,40 @@ class Bot:
         _check_lang(lang)
         history = self.turns(history)
         self.refresh()
-        query = self.understand(text, history, lang)
+        # One snapshot and one day for the whole request: a swap or midnight meanwhile changes nothing of it.
+        snap, on = self.snapshot, today(self.settings)
+        query = self.understand(text, history, lang, snap)
         if looks_like_injection(text):
-            return self.curated.decline(query.lang, "decline-instructions",
+            return snap.curated.decline(query.lang, "decline-instructions",
                                         reason="instructions in the question are treated as data")
         if query.multi and self.settings.split_asks and not asks_to_evade(text):
-            return self._compose(query)
-        ctx = self._retrieve(query)
+            return self._compose(snap, query, on)
+        ctx = self._retrieve(snap, query, on)
         if asks_to_evade(text):
-            decline_card = next((h.chunk.doc_id for h in ctx.hits if self.curated.is_decline(h)),
+            decline_card = next((h.chunk.doc_id for h in ctx.hits if snap.curated.is_decline(h)),
                                 "decline-border-circumvention")
-            return self.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
-        answer = self.curated.answer(ctx)
+            return snap.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
+        answer = snap.curated.answer(ctx)
         if self.llm is not None and not answer.refused:
             answer = self.llm.answer(ctx, fallback=answer)
             # Generated text may rest on an expired card too: it gets the same notice (expiry.py).
-            answer = with_expiry(answer, [c for cid in answer.card_ids if (c := self.cards.get(cid))],
-                                 ctx.today or today(self.settings))
+            answer = with_expiry(answer, [c for cid in answer.card_ids if (c := snap.cards.get(cid))], on)
         answer = replace(answer, parts=(AnswerPart(text, answer.card_ids, None, answer.refused),))
         if query.foreign and not answer.refused:
             answer = replace(answer, text=f"{message('answers_in_english', 'en')}\n\n{answer.text}")
         if answer.refused and answer.card_ids:
             return answer  # a decline card (out of scope, evasion) is never turned into a computation
-        check = self.check(ctx, answer)
-        return with_check(answer, check, self.rules) if check else answer
+        check = self.check(ctx, answer, snap)
+        return with_check(answer, check, snap.rules) if check else answer
 
-    def _compose(self, query: Query) -> Answer:
+    def _compose(self, snap: Snapshot, query: Query, on: date) -> Answer:
         """A message with several asks: one part per distinct ask (``compose.py``)."""
-        on = today(self.settings)
 
         def check(text: str, topic: str | None, only: str | None) -> ChatCheck | None:
-            return check_question(text, query.lang, topic, self.rules, on, only)
+            return check_question(text, query.lang, topic, snap.rules, on, only)
 
-        answer = compose(query, lambda ask: self._retrieve_ask(query, ask), self.curated, check, self.rules)
-        return with_expiry(answer, [c for cid in answer.card_ids if (c := self.cards.get(cid))], on)
+        answer = compose(query, lambda ask: self._retrieve_ask(snap, query, ask, on), snap.curated, check, snap.rules)
+        return with_expiry(answer, [c for cid in answer.card_ids if (c := snap.cards.get(cid))], on)
 
     def turns(self, history: Sequence[object]) -> list[str]:
         """Earlier turns fit to reuse: cleaned and capped like a question, and without the ones the guards refuse.
@@ -172,17 +184,23 @@ class Bot:
         return [t for t in clean_turns(history, self.settings.max_query_chars)
                 if not looks_like_injection(t) and not asks_to_evade(t)]
 
-    @cached_property
-    def rules(self) -> RuleBook:
-        """Read on first use, then kept: every checked question reuses the same validated tables."""
-        return load_rules(self.settings.corpus_dir)
-
-    def check(self, ctx: Context, answer: Answer) -> ChatCheck | None:
-        """The rule checker the question calls for (``checks/chat.py``), with "today" in China time."""
-        topic = next((c.topic for cid in answer.card_ids if (c := self.cards.get(cid))), None)
+    def check(self, ctx: Context, answer: Answer, snapshot: Snapshot | None = None) -> ChatCheck | None:
+        """The rule checker the question calls for (``checks/chat.py``), on the request's day and rule tables."""
+        snap = snapshot or self.snapshot
+        topic = next((c.topic for cid in answer.card_ids if (c := snap.cards.get(cid))), None)
         if topic is None and ctx.hits:
             topic = ctx.hits[0].chunk.topic
-        return check_question(ctx.question, ctx.lang, topic, self.rules, ctx.today or today(self.settings))
+        return check_question(ctx.question, ctx.lang, topic, snap.rules, ctx.today or today(self.settings))
+
+
+def _lexicon(retriever: HybridRetriever) -> Callable[[str], str | None]:
+    """The index's language lexicon, built on first use (not before: most questions never need it)."""
+    return lambda text: retriever.language_lexicon.vote(text)
+
+
+def _restore(retriever: HybridRetriever) -> Callable[[str], str]:
+    """The index's Vietnamese accent model, built on first use."""
+    return lambda text: retriever.vietnamese_diacritics.restore(text)
 
 
 def _check_lang(lang: str | None) -> None:

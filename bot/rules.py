@@ -8,6 +8,7 @@ uses the step in force on the date it reasons about.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -529,13 +530,23 @@ def rules_files(corpus_dir: Path) -> list[Path]:
 def load_rules(corpus_dir: Path) -> RuleBook:
     """The validated rule tables under ``corpus_dir / "rules"``; raises ``CorpusError`` naming file and field.
 
-    Cached per resolved folder: the tables are read once per process, so an edit needs a restart to show.
+    Cached per folder and content: parsing and validating them again is skipped while the files are unchanged, and
+    an edit is read by the next call (a rebuilt index's snapshot, ``snapshot.py``, carries the tables as they are).
     """
-    return _load_rules_cached(corpus_dir.resolve())
+    folder = corpus_dir.resolve()
+    return _load_rules_cached(folder, tuple(_digest(path) for path in rules_files(folder)))
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # missing: _read names it
 
 
 @lru_cache(maxsize=8)
-def _load_rules_cached(corpus_dir: Path) -> RuleBook:
+def _load_rules_cached(corpus_dir: Path, digests: tuple[str | None, ...]) -> RuleBook:
+    """``digests`` is only the cache key: the files' contents when they were read."""
     transit, unilateral, refund, payment = (_read(path) for path in rules_files(corpus_dir))
     return RuleBook(transit=_transit(transit), unilateral=_unilateral(unilateral), refund=_refund(refund),
                     payment=_payment(payment))

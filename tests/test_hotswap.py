@@ -4,8 +4,10 @@ new build; a broken new build is ignored and the old one kept; pruning cannot pu
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bot.chunk import chunk_documents
@@ -163,3 +166,77 @@ def test_broken_new_builds_are_ignored_and_the_old_one_kept(built, caplog):
     assert newer != new
     assert bot.ask(PROBE, lang="en").card_ids[:1] == ("hotswap-probe",)
     assert bot.watcher.in_use == newer.name and bot.retriever is not retriever
+
+
+def _mark_corpus(corpus: Path, marker: str, refund_version: str) -> None:
+    """The corpus moves on: every card's answers start with ``marker``, the refund table gets a new version."""
+    for path in (corpus / "cards").rglob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["answer"] = {lang: f"{marker} {text}" for lang, text in data["answer"].items()}
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    table = corpus / "rules/refund.yaml"
+    text = table.read_text(encoding="utf-8")
+    table.write_text(re.sub(r'^version: "[^"]+"', f'version: "{refund_version}"', text, count=1, flags=re.M), "utf-8")
+
+
+def test_a_swap_during_a_request_changes_nothing_of_that_request(built, monkeypatch):
+    """Cards, answerer, retriever and rule tables are one snapshot, swapped whole; a request reads it once. A swap
+    landing between a request's retrieval and its answer must not mix two corpus states in one answer."""
+    now = [100.0]
+    bot = Bot.load(built)
+    bot.watcher = IndexWatcher(built.index_dir, bot.watcher.in_use, "hash-256", 1.0, clock=lambda: now[0])
+    question = "I bought 1200 yuan of clothes, how much tax refund do I get back?"
+    old = bot.snapshot
+    first = bot.ask(question)
+    old_version = first.check["rule_version"]
+    assert first.card_ids and first.check["checker"] == "refund"
+
+    _mark_corpus(built.corpus_dir, "NEW-CORPUS", "2025-04-26.9")
+    new_build = _rebuild(built)
+    search = old.retriever.search
+    swapped = []
+
+    def search_then_swap(*args, **kwargs):
+        hits = search(*args, **kwargs)
+        if not swapped:  # another request notices the rebuild right after this one's first retrieval
+            now[0] += 1.0
+            bot.refresh()
+            swapped.append(bot.snapshot)
+        return hits
+
+    monkeypatch.setattr(old.retriever, "search", search_then_swap)
+    during = bot.ask(question)
+    assert swapped and swapped[0] is bot.snapshot is not old, "the swap did not land mid-request"
+    assert during.text == first.text and "NEW-CORPUS" not in during.text
+    assert during.check == first.check and during.check["rule_version"] == old_version
+
+    after = bot.ask(question)  # the next request reads the new snapshot: new texts, new rule table, together
+    assert after.text.count("NEW-CORPUS") >= 1 and after.check["rule_version"] == "2025-04-26.9"
+    assert bot.snapshot.build_id == new_build.name == bot.watcher.in_use
+    assert bot.rules.refund.meta.version == "2025-04-26.9" and old.rules.refund.meta.version == old_version
+
+
+def test_a_rule_table_mid_edit_keeps_the_whole_old_snapshot(built, caplog):
+    bot = Bot.load(dataclasses.replace(built, reload_check_seconds=0.0))
+    old = bot.snapshot
+    table = built.corpus_dir / "rules/refund.yaml"
+    table.write_text(table.read_text("utf-8").replace("version:", "versoin:", 1), "utf-8")
+    _rebuild(built)
+    caplog.set_level(logging.WARNING, logger="bot.hotswap")
+    assert bot.ask("How much do I get back from the tax refund?").text
+    assert bot.snapshot is old and "versoin" in caplog.text
+
+
+def test_the_snapshot_is_immutable_and_names_its_build(built):
+    bot = Bot.load(built)
+    snap = bot.snapshot
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        snap.rules = snap.rules  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        snap.cards["x"] = snap.cards["refund-minimum-spend"]  # type: ignore[index]
+    build = current_build(built.index_dir)
+    health = bot.health()
+    assert health["build_id"] == snap.build_id == build.name
+    manifest = json.loads((build / "manifest.json").read_text("utf-8"))
+    assert health["corpus_hash"] == snap.corpus_hash == manifest["corpus_hash"] and len(snap.corpus_hash) == 64
+    assert health["rules"]["refund"] == snap.rules.refund.meta.version
