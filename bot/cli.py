@@ -221,6 +221,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """What a server started now would serve: the index build, the corpus state it was made from, the rule tables."""
+    from .pipeline import Bot
+
+    health = Bot.load(settings).health()
+    if args.json:
+        print(json.dumps(health, ensure_ascii=False, indent=2))
+        return 0
+    rules: Any = health["rules"]
+    print(f"index build {health['build_id']} (built {health['built_at']}, model {health['model_id']}, "
+          f"{health['chunks']} chunks, {health['cards']} cards)\ncorpus hash {health['corpus_hash']}\n"
+          f"rule tables: transit {rules['transit']}, refund {rules['refund']}, payment {rules['payment']}, "
+          f"30-day list {rules['unilateral']}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
@@ -235,23 +251,23 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Run one rule checker from flags; the same result the chat and the web form show."""
-    from .checks import check_payment, check_refund, check_transit
-    from .checks.inputs import payment_query, refund_query, transit_query
+    from .checks import check_fields
     from .checks.render import render, render_error
     from .clock import today
     from .errors import BadInput
     from .rules import load_rules
 
     rules = load_rules(settings.corpus_dir)
+    if args.checker == "transit":
+        fields = dict(nationality=args.nationality, origin=args.origin, destination=args.destination,
+                      entry_port=args.port, entry=args.entry, planned_exit=args.exit, exit_port=args.exit_port)
+    elif args.checker == "refund":
+        fields = dict(amount=args.amount, vat=args.vat, purchase=args.purchase, departure=args.departure,
+                      days_in_china=args.days_in_china, method=args.method, instant=args.instant)
+    else:
+        fields = dict(amount=args.amount, currency=args.currency, method=args.method, spent_today=args.spent_today)
     try:
-        if args.checker == "transit":
-            result = check_transit(transit_query(rules, args.nationality, args.origin, args.destination, args.port,
-                                                 args.entry, args.exit, args.exit_port), rules, today(settings))
-        elif args.checker == "refund":
-            result = check_refund(refund_query(args.amount, args.vat, args.purchase, args.departure,
-                                               args.days_in_china, args.method, args.instant), rules, today(settings))
-        else:
-            result = check_payment(payment_query(args.amount, args.currency, args.method, args.spent_today), rules)
+        result = check_fields(args.checker, rules, today(settings), **fields)
     except BadInput as exc:
         print(f"error: {render_error(exc, args.lang)}", file=sys.stderr)
         return 2
@@ -395,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_content_report)
 
     _add_check_parsers(sub)
+
+    health = sub.add_parser("health", help="the index build, corpus hash and rule tables a server would serve")
+    health.add_argument("--json", action="store_true", help="print JSON")
+    health.set_defaults(func=cmd_health)
 
     bench = sub.add_parser("bench", help="latency and memory benchmark")
     bench.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"))

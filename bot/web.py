@@ -158,6 +158,13 @@ def _staff_notes_html(bot: Bot, card_ids: tuple[str, ...] | list[str], day: date
     return "".join(lines)
 
 
+def build_info_html(bot: Bot) -> str:
+    """The footer's line: which index build and corpus state answer (the served snapshot, after any swap)."""
+    health = bot.health()
+    return (f"<small class='build-info'>index {_esc(str(health['build_id']))} · corpus "
+            f"{_esc(str(health['corpus_hash'])[:12])}</small>")
+
+
 def _example_list(lang: str) -> list[str]:
     table = examples(lang)
     return [table[t][0] for t in EXAMPLE_TOPICS if table.get(t)]
@@ -344,7 +351,8 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                                         value="all", label="Topic", scale=1, elem_id="search-topic")
                 search_go = gr.Button(message("ui_tab_search", "en"), elem_id="search-go", size="sm")
                 search_out = gr.HTML(elem_id="search-results")
-            build_check_tab(bot.rules, ui_lang)
+            build_check_tab(lambda: (bot.rules, today(bot.settings)), ui_lang)
+        build_info = gr.HTML(elem_id="build-info")
 
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
                     desk_in, search_in, chat_tab, desk_tab, search_tab, report_box]
@@ -365,6 +373,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         report_box.expand(content_report_page, [ui_lang], [report_out], api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
+        app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 

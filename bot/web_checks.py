@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import gradio as gr
 
-from .checks import check_payment, check_refund, check_transit
-from .checks.inputs import payment_query, refund_query, transit_query
+from .checks import check_fields
 from .checks.render import fmt, locale_of, render_error, render_lines
 from .checks.result import CheckResult
 from .clock import today
@@ -64,22 +64,26 @@ def _text(value: object) -> str | None:
 
 
 def transit_form(rules: RuleBook, lang: str, nationality: str, origin: str, destination: str, port: str,
-                 entry: object, planned_exit: object) -> str:
-    return _guarded(lang, lambda: check_transit(transit_query(
-        rules, _text(nationality), _text(origin), _text(destination), _text(port), _when(entry),
-        _when(planned_exit)), rules, today()), rules)
+                 entry: object, planned_exit: object, *, on: date | None = None) -> str:
+    """``on``: the day in China (``clock.today(settings)``); the environment's when not given."""
+    return _guarded(lang, lambda: check_fields(
+        "transit", rules, on or today(), nationality=_text(nationality), origin=_text(origin),
+        destination=_text(destination), entry_port=_text(port), entry=_when(entry), planned_exit=_when(planned_exit)),
+        rules)
 
 
 def refund_form(rules: RuleBook, lang: str, amount: object, vat: str, purchase: object, departure: object,
-                days: object, method: str, instant: bool) -> str:
-    return _guarded(lang, lambda: check_refund(refund_query(
-        _text(amount), _text(vat), _day(purchase), _day(departure), _text(days), _text(method), bool(instant)),
-        rules, today()), rules)
+                days: object, method: str, instant: bool, *, on: date | None = None) -> str:
+    return _guarded(lang, lambda: check_fields(
+        "refund", rules, on or today(), amount=_text(amount), vat=_text(vat), purchase=_day(purchase),
+        departure=_day(departure), days_in_china=_text(days), method=_text(method), instant=bool(instant)), rules)
 
 
-def payment_form(rules: RuleBook, lang: str, amount: object, currency: str, method: str, spent_today: object) -> str:
-    return _guarded(lang, lambda: check_payment(payment_query(
-        _text(amount), currency or "CNY", _text(method), _text(spent_today)), rules), rules)
+def payment_form(rules: RuleBook, lang: str, amount: object, currency: str, method: str, spent_today: object, *,
+                 on: date | None = None) -> str:
+    return _guarded(lang, lambda: check_fields(
+        "payment", rules, on or today(), amount=_text(amount), currency=currency or "CNY", method=_text(method),
+        spent_today=_text(spent_today)), rules)
 
 
 def _when(value: object) -> str | None:
@@ -110,8 +114,10 @@ def _port_choices(rules: RuleBook) -> list[tuple[str, str]]:
                                for pid, p in rules.transit.ports.items()]
 
 
-def build_check_tab(rules: RuleBook, ui_lang: gr.State) -> None:
-    """Inside an open ``gr.Blocks``: the three forms, each writing its own result box."""
+def build_check_tab(current: Callable[[], tuple[RuleBook, date]], ui_lang: gr.State) -> None:
+    """Inside an open ``gr.Blocks``: the three forms, each writing its own result box. ``current`` gives the served
+    rule tables and the day in China at each click (the tables follow a hot swap; the menus are made once)."""
+    rules, _ = current()
     countries = _country_choices(rules)
     with gr.Tab("Check · 计算", id="check"):
         with gr.Accordion("240-hour transit · 240小时过境免签", open=True):
@@ -161,13 +167,16 @@ def build_check_tab(rules: RuleBook, ui_lang: gr.State) -> None:
             pay_out = gr.HTML(elem_id="p-result")
 
     def on_transit(lang: str, *fields: Any) -> str:
-        return transit_form(rules, lang, *fields)
+        rules, on = current()
+        return transit_form(rules, lang, *fields, on=on)
 
     def on_refund(lang: str, *fields: Any) -> str:
-        return refund_form(rules, lang, *fields)
+        rules, on = current()
+        return refund_form(rules, lang, *fields, on=on)
 
     def on_payment(lang: str, *fields: Any) -> str:
-        return payment_form(rules, lang, *fields)
+        rules, on = current()
+        return payment_form(rules, lang, *fields, on=on)
 
     transit_go.click(on_transit, [ui_lang, nationality, origin, destination, port, entry, planned], [transit_out],
                      api_visibility="private")

@@ -142,3 +142,34 @@ def test_a_bare_number_that_was_spent_is_used(rules: RuleBook) -> None:
     check = check_question("I bought clothes for 1200 in Shenzhen, how much tax refund will I get?", "en",
                            "tax_refund", rules, TODAY)
     assert check is not None and "108" in check.text
+
+
+# ---------------------------------------------------------------- one entry point
+
+def test_chat_cli_and_form_go_through_one_entry_point(rules: RuleBook, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.checks import chat as chat_module
+    from bot.checks import check_fields, run_checker
+    from bot.checks.inputs import refund_query
+
+    expected = run_checker("refund", refund_query("1200", "13"), rules, TODAY)
+    assert check_fields("refund", rules, TODAY, amount="1200", vat="13") == expected
+    monkeypatch.setenv("BOT_TODAY", TODAY.isoformat())  # the CLI's day: clock.today(settings), like the others
+    assert main(["check", "refund", "--amount", "1200", "--vat", "13", "--json"]) == 0
+    assert {k: v for k, v in json.loads(capsys.readouterr().out).items() if k != "text"} == expected.as_json()
+    form = refund_form(rules, "en", 1200.0, "13", "", "", None, "", False, on=TODAY)
+    assert f'data-verdict="{expected.verdict}"' in form and "1,200" in form
+
+    seen: list[str] = []
+
+    def spy(name: str, *args: object) -> object:
+        seen.append(name)
+        return run_checker(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chat_module, "run_checker", spy)
+    assert check_question("I bought 1200 yuan of clothes, how much do I get back?", "en", None, rules, TODAY)
+    assert seen == ["refund"]
+    with pytest.raises(ValueError, match="checker 'transit' cannot take a RefundQuery"):
+        run_checker("transit", refund_query("1200"), rules, TODAY)
+    with pytest.raises(ValueError, match="unknown checker 'visa'"):
+        check_fields("visa", rules, TODAY)

@@ -52,3 +52,17 @@ def test_feedback_export_as_qa_cases(tmp_path):
     assert result.returncode == 0, result.stderr
     case = json.loads(result.stdout.splitlines()[0])
     assert case["question"] == "退税最低多少？" and case["expected_cards"] == ["refund-minimum-spend"]
+
+
+def test_health_names_the_served_build_corpus_and_rules(built):
+    from bot.index import current_build
+
+    result = _run(built, "health", "--json")
+    assert result.returncode == 0, result.stderr
+    health = json.loads(result.stdout)
+    build = current_build(built.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text("utf-8"))
+    assert (health["build_id"], health["corpus_hash"]) == (build.name, manifest["corpus_hash"])
+    assert set(health["rules"]) == {"transit", "refund", "payment", "unilateral"}
+    text = _run(built, "health").stdout
+    assert f"index build {build.name}" in text and f"corpus hash {manifest['corpus_hash']}" in text

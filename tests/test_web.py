@@ -8,7 +8,7 @@ import pytest
 from bot.feedback import FeedbackStore, export_cases
 from bot.pipeline import Bot
 from bot.schema import Answer, Citation
-from bot.web import answer_html, build_app
+from bot.web import answer_html, build_app, build_info_html
 
 
 def test_answer_html_escapes_and_sets_direction():
@@ -25,6 +25,12 @@ def test_app_builds_with_named_api(built, tmp_path):
     app = build_app(Bot.load(built), FeedbackStore(tmp_path / "fb.sqlite3"))
     public = [d["api_name"] for d in app.get_config_file()["dependencies"] if d.get("api_visibility") == "public"]
     assert public == ["ask"]  # one documented endpoint; the page's own events stay private
+
+
+def test_footer_names_the_served_snapshot(built):
+    bot = Bot.load(built)
+    footer = build_info_html(bot)
+    assert bot.snapshot.build_id in footer and bot.snapshot.corpus_hash[:12] in footer
 
 
 def test_feedback_round_trip_and_export(tmp_path):

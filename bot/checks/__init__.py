@@ -2,15 +2,17 @@
 
 Each checker is a pure function of a typed query and the rule tables (``bot.rules``); it returns a
 ``CheckResult`` with its reasoning as message keys, the rule version, ``valid_as_of`` and the sources, so the
-chat, the CLI and the web form all show the same computation in the asker's language (``render``).
+chat, the CLI and the web form all show the same computation in the asker's language (``render``). They all go
+in through ``run_checker`` / ``check_fields`` (``checker.py``).
 """
 
+from .checker import CHECKERS, CheckerName, CheckQuery, check_fields, run_checker
 from .payment import PaymentQuery, check_payment
 from .refund import RefundQuery, check_refund
 from .result import CheckResult, Finding, Place, PortRef
 from .transit import TransitQuery, check_transit
 
 __all__ = [
-    "CheckResult", "Finding", "PaymentQuery", "Place", "PortRef", "RefundQuery", "TransitQuery", "check_payment",
-    "check_refund", "check_transit",
+    "CHECKERS", "CheckQuery", "CheckResult", "CheckerName", "Finding", "PaymentQuery", "Place", "PortRef",
+    "RefundQuery", "TransitQuery", "check_fields", "check_payment", "check_refund", "check_transit", "run_checker",
 ]

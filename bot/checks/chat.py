@@ -17,12 +17,13 @@ from ..extract import Extracted, Money, extract
 from ..lang import fold
 from ..rules import RuleBook, RuleMeta
 from ..schema import Answer, AnswerPart, Citation
+from .checker import run_checker
 from .itinerary import Stay, read_stays, stays
-from .payment import PaymentQuery, check_payment
-from .refund import RefundQuery, check_refund
+from .payment import PaymentQuery
+from .refund import RefundQuery
 from .render import render, render_error, render_missing, render_warnings
 from .result import CheckResult, verdict_of
-from .transit import TransitQuery, check_transit, route_findings
+from .transit import TransitQuery, route_findings
 
 TOPIC_CHECKER = {"tax_refund": "refund", "transit": "transit", "entry": "transit", "payment": "payment"}
 
@@ -195,20 +196,20 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
             legs = [s for s in stays(found.stops) if s.complete and s.after != s.before][:1]
         first = next((s for s in legs if s.complete), None)
         origin, destination = (first.before, first.after) if first else (found.origin, found.destination)
-        result = check_transit(TransitQuery(found.nationality, origin, destination, found.port, entry, planned),
-                               rules, today)
+        result = run_checker("transit", TransitQuery(found.nationality, origin, destination, found.port, entry,
+                                                      planned), rules, today)
         return with_stays(result, legs, rules) if len(legs) > 1 else result
     if name == "refund":
         days = sorted(w.day for w in found.whens if w.day is not None)
         purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)
-        return check_refund(RefundQuery(_rmb(found.amounts), found.vat_rate, purchase, departure,
-                                        found.days_in_china, _refund_method(found.method),
-                                        bool(INSTANT.search(folded))), rules, today)
+        return run_checker("refund", RefundQuery(_rmb(found.amounts), found.vat_rate, purchase, departure,
+                                                 found.days_in_china, _refund_method(found.method),
+                                                 bool(INSTANT.search(folded))), rules, today)
     money = found.amounts[0] if found.amounts else None
     method = found.method if found.method in ("alipay_wechat_card", "ecny_anonymous", "cash") else None
     # Another currency (EUR, HKD …) is refused by the payment checker itself, with the same message as the CLI.
-    return check_payment(PaymentQuery(money.amount if money else None, money.currency or "CNY" if money else "CNY",
-                                      method), rules)
+    return run_checker("payment", PaymentQuery(money.amount if money else None,
+                                               money.currency or "CNY" if money else "CNY", method), rules, today)
 
 
 def with_stays(result: CheckResult, legs: Sequence[Stay], rules: RuleBook) -> CheckResult:
