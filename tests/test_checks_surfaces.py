@@ -167,7 +167,7 @@ def test_chat_cli_and_form_go_through_one_entry_point(rules: RuleBook, monkeypat
         return run_checker(name, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(chat_module, "run_checker", spy)
-    assert check_question("I bought 1200 yuan of clothes, how much do I get back?", "en", None, rules, TODAY)
+    assert check_question("I bought 1200 yuan of clothes, how much do I get back?", "en", "tax_refund", rules, TODAY)
     assert seen == ["refund"]
     with pytest.raises(ValueError, match="checker 'transit' cannot take a RefundQuery"):
         run_checker("transit", refund_query("1200"), rules, TODAY)
