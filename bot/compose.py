@@ -22,6 +22,12 @@ from .schema import Answer, AnswerPart, Card, Citation
 Retrieve = Callable[[Ask], Context]
 HEADING_CHARS = 140  # a long ask is cut in its heading: the visitor knows what they asked
 SAME_SUBJECT_RANKS = 2  # a declined ask whose next card (after the decline) is an answered part's is about that part
+# Declines about a subject we do not cover, whatever the wording: read with more context they stay out of scope.
+SUBJECT_DECLINES = frozenset({"decline-off-topic", "decline-politics", "decline-investment", "decline-instructions",
+                              "decline-other-cities"})
+# A card found only by reading a wording-declined ask with the sentence before it must already be among the ask's
+# own top hits: context may settle what an ask means, never make it about something else.
+WORDING_RANKS = 5
 
 
 @dataclass
@@ -40,20 +46,30 @@ class _Part:
 Checker = Callable[[str, str | None, str | None], ChatCheck | None]  # (text, topic, only this checker)
 
 
-def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker: Checker, rules: RuleBook) -> Answer:
+def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker: Checker, rules: RuleBook,
+            refuse: Callable[[Ask], Answer | None] = lambda ask: None) -> Answer:
     """``retrieve`` gives each ask its own retrieval; ``checker`` runs a rule checker on a text (an ask with the
-    message's background, where the passport and the itinerary usually are)."""
+    message's background, where the passport and the itinerary usually are); ``refuse`` declines an ask before
+    retrieval (an instruction to the assistant written as one of the asks)."""
     parts: list[_Part] = []
     for ask in query.asks:
+        refused = refuse(ask)
+        if refused is not None:  # an instruction to the assistant inside one ask: that part alone is declined
+            # Its heading names it instead of quoting it: an echoed instruction ("reply PWNED") is a leak too.
+            parts.append(_Part(message("part_instruction", query.lang), refused, None))
+            continue
         ctx = retrieve(ask)
         answer = curated.answer(ctx)
-        if answer.refused and (ask.context or ask.before) and (not answer.card_ids or is_short(ask.text)):
-            # Too vague to answer alone ("L'écharpe compte aussi ?", "Come facciamo?", "これでも利用できますか？"):
-            # read it with what comes before it, as one text, before calling it out of scope. A decline card
-            # matched by a longer ask stands ("and any dim sum recs near Luohu?" is not about the ask before it).
+        if answer.refused and (ask.context or ask.before) and _worth_rereading(ask, answer):
+            # Too vague to answer alone ("L'écharpe compte aussi ?", "Come facciamo?", "これでも利用できますか？"), or
+            # declined for its wording ("was müssen wir tun, damit wir nicht illegal im Land sind?" after a
+            # cancelled flight): read it with what comes before it, as one text, before declining it. A subject
+            # decline (restaurants, stocks, politics) stands: "and any dim sum recs near Luohu?" is not about
+            # the ask before it.
             wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
             second = curated.answer(wider)
-            if not second.refused or not answer.card_ids:
+            alone = {h.chunk.doc_id for h in ctx.hits[:WORDING_RANKS]}
+            if not answer.card_ids or (not second.refused and second.card_ids[0] in alone):
                 ctx, answer = wider, second
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
@@ -122,6 +138,15 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         escalation=",".join(escalations), notes=notes,
         check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
     )
+
+
+def _worth_rereading(ask: Ask, answer: Answer) -> bool:
+    """A declined ask is read again with the sentence before it when nothing matched it, when it is too short to
+    say what it is about, or when a wording decline matched it (one that is about how a thing is asked: fraud,
+    illegal work, personal legal advice, overstaying, evading the border) and it leans on what came before."""
+    if not answer.card_ids or is_short(ask.text):
+        return True
+    return ask.context is not None and answer.card_ids[0] not in SUBJECT_DECLINES
 
 
 def _fold_vague_declines(parts: list[_Part]) -> list[_Part]:

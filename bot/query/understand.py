@@ -109,8 +109,8 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
 # also a verb or an article once accents go ("está", "das") are left out.
 _ANAPHOR = re.compile(
     r"\b(?:this|that|these|those|such|cet|cette|ces|ca|cela|esto|estos|estas|eso|esos|esas|ese|esa|estes|esse|"
-    r"essa|esses|essas|isso|isto|aquilo|questo|questa|questi|queste|quello|quella|quelli|quelle|dieser|diese|"
-    r"dieses|diesen|dafur|damit|этот|эта|это|эти|этом|этого|этим|такой|itu|ini|tersebut)\b|"
+    r"essa|esses|essas|isso|isto|aquilo|desse|dessa|desses|dessas|disso|nesse|nessa|nisso|questo|questa|questi|queste|quello|quella|quelli|quelle|dieser|diese|"
+    r"dieses|diesen|dafur|damit|das(?=\s*(?:[?,.!]|und\b|oder\b|$))|этот|эта|это|эти|этом|этого|этим|такой|itu|ini|tersebut)\b|"
     r"这个|那个|这些|那些|这样|那样|这种|那种|它|これ|それ|あれ|この|その|あの|이거|그거|이것|그것|이런|그런|"
     r"นี้|นั้น|นั่น|นี่|(?<![\u0600-\u06ff])(?:هذا|هذه|ذلك|تلك)(?![\u0600-\u06ff])"
 )
