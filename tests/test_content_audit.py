@@ -359,8 +359,21 @@ def wrong_area_code_advice(units: Iterable[Unit]) -> list[str]:
             if "0755" in s and (OUTSIDE_SHENZHEN[lang].search(s) or not CITY[lang].search(s))]
 
 
+def message_units() -> list[Unit]:
+    """The interface and checker messages (bot/prompts): the escalation line under every answer says it too."""
+    import yaml
+
+    units: list[Unit] = []
+    for name in ("messages.yaml", "checks.yaml"):
+        table = yaml.safe_load((CORPUS.parent / "bot" / "prompts" / name).read_text(encoding="utf-8"))
+        units += [(f"{name}:{key}:{lang}", lang, text) for key, by_lang in table.items()
+                  if isinstance(by_lang, dict) for lang, text in by_lang.items()
+                  if lang in LANGUAGES and isinstance(text, str)]
+    return units
+
+
 def test_0755_12367_is_for_another_mainland_city() -> None:
-    units = all_units()
+    units = all_units() + message_units()
     assert sum("0755" in text for _, _, text in units) >= 3 * len(LANGUAGES)
     assert not wrong_area_code_advice(units)
     old = [("en", "en", "Call 12367 (or 0755-12367 from outside Shenzhen) to confirm your port."),
