@@ -69,7 +69,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
             second = curated.answer(wider)
             alone = {h.chunk.doc_id for h in ctx.hits[:WORDING_RANKS]}
-            if not answer.card_ids or (not second.refused and second.card_ids[0] in alone):
+            if not answer.card_ids or (not second.refused and second.card_ids[:1] and second.card_ids[0] in alone):
                 ctx, answer = wider, second
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
