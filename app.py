@@ -6,9 +6,9 @@ import warnings
 
 from bot.config import Settings
 from bot.errors import BotError
-from bot.feedback import FeedbackStore
-from bot.pipeline import Bot
-from bot.web import launch
+from bot.serve.pipeline import Bot
+from bot.store.feedback import FeedbackStore
+from bot.web.page import launch
 
 
 def main() -> int:

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .config import DEFAULT_MODEL, Settings
-from .errors import BotError
-from .schema import MODES, TOPICS, Answer, Hit
+from bot.config import DEFAULT_MODEL, Settings
+from bot.errors import BotError
+from bot.schema import MODES, TOPICS, Answer, Hit
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -26,8 +26,8 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
-    from .models import fetch_default_model, resolve_model
-    from .onnx_export import export_dir_for, export_onnx
+    from bot.build.models import fetch_default_model, resolve_model
+    from bot.build.onnx_export import export_dir_for, export_onnx
 
     if settings.model == DEFAULT_MODEL:
         fetch_default_model(settings, progress=lambda msg: print(msg, file=sys.stderr), force=args.force)
@@ -39,15 +39,15 @@ def cmd_models_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    from .chunk import chunk_documents
-    from .corpus import load_corpus
+    from bot.build.chunk import chunk_documents
+    from bot.build.corpus import load_corpus
 
     docs, cards = load_corpus(settings.corpus_dir)
     chunks = chunk_documents(docs)
     by_kind: dict[str, int] = {}
     for c in chunks:
         by_kind[c.kind] = by_kind.get(c.kind, 0) + 1
-    from .rules import load_rules
+    from bot.checks.rules import load_rules
 
     rules = load_rules(settings.corpus_dir)
     print(f"corpus ok: {len(cards)} cards, {len(docs)} documents, {len(chunks)} chunks {by_kind}; rule tables: "
@@ -60,10 +60,10 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from .chunk import chunk_documents
-    from .corpus import load_corpus
-    from .embed import load_embedder
-    from .index import build_index
+    from bot.build.chunk import chunk_documents
+    from bot.build.corpus import load_corpus
+    from bot.build.embed import load_embedder
+    from bot.build.index import build_index
 
     docs, _cards = load_corpus(settings.corpus_dir)
     chunks = chunk_documents(docs)
@@ -90,9 +90,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .clock import today
-    from .expiry import expiry_notice
-    from .pipeline import Bot
+    from bot.answer.expiry import expiry_notice
+    from bot.clock import today
+    from bot.serve.pipeline import Bot
 
     bot = Bot.load(settings)
     hits = bot.search(args.query, k=args.k, mode=args.mode, lang=args.lang,
@@ -118,16 +118,16 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from .evaluate import dataset_files, load_cases, markdown_report, run_retrieval
-    from .evaluate_answers import markdown_answers, run_answers, summarise_answers
-    from .pipeline import Bot
-    from .targets import markdown_targets
+    from bot.evals.evaluate import dataset_files, load_cases, markdown_report, run_retrieval
+    from bot.evals.evaluate_answers import markdown_answers, run_answers, summarise_answers
+    from bot.evals.targets import markdown_targets
+    from bot.serve.pipeline import Bot
 
     cases = load_cases(dataset_files(Path(args.dataset)))
     bot = Bot.load(settings)
     retrieval = run_retrieval(bot, cases, modes=args.mode or MODES)
     if args.langchain_baseline:
-        from .evaluate_langchain import run_langchain_baseline
+        from bot.evals.evaluate_langchain import run_langchain_baseline
 
         retrieval["langchain-baseline"] = run_langchain_baseline(settings, cases)
     answers = summarise_answers(run_answers(bot, cases))
@@ -140,7 +140,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
         (out / "report.md").write_text(text, encoding="utf-8")
     print(text)
-    from .gate import compare, headlines, load_baseline, write_baseline
+    from bot.evals.gate import compare, headlines, load_baseline, write_baseline
 
     baseline_path = Path(args.baseline)
     if args.write_baseline and "hybrid" in retrieval:
@@ -159,7 +159,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def render(answer: Answer) -> str:
     """The answer as a visitor or a service-window clerk reads it: text, sources, date."""
-    from .messages import message
+    from bot.messages import message
 
     lines = [answer.text]
     if answer.citations:
@@ -209,7 +209,7 @@ def _json_line(row: dict[str, Any]) -> str:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     bot = Bot.load(settings)
     if args.jsonl:
@@ -223,7 +223,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     """What a server started now would serve: the index build, the corpus state it was made from, the rule tables."""
-    from .pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     health = Bot.load(settings).health()
     if args.json:
@@ -240,7 +240,7 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from .bench import markdown_bench, run_bench, save
+    from bot.evals.bench import markdown_bench, run_bench, save
 
     report = run_bench(settings, Path(args.dataset), compare_torch=not args.no_torch)
     if args.report:
@@ -251,11 +251,11 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Run one rule checker from flags; the same result the chat and the web form show."""
-    from .checks import check_fields
-    from .checks.render import render, render_error
-    from .clock import today
-    from .errors import BadInput
-    from .rules import load_rules
+    from bot.checks import check_fields
+    from bot.checks.render import render, render_error
+    from bot.checks.rules import load_rules
+    from bot.clock import today
+    from bot.errors import BadInput
 
     rules = load_rules(settings.corpus_dir)
     if args.checker == "transit":
@@ -280,7 +280,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_check_parsers(sub: Any) -> None:
-    from .schema import LANGUAGES
+    from bot.schema import LANGUAGES
 
     check = sub.add_parser("check", help="exact answers from the rule tables: transit, refund, payment")
     kinds = check.add_subparsers(dest="checker", required=True)
@@ -315,9 +315,9 @@ def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
     """Freshness and use of every card, guide and rule table (``content_report.py``)."""
     from pathlib import Path
 
-    from .clock import today
-    from .content_report import build_report, markdown
-    from .feedback import FeedbackStore
+    from bot.clock import today
+    from bot.store.feedback import FeedbackStore
+    from bot.web.content_report import build_report, markdown
 
     # Read the feedback store only if the app has made one: a report must not create it somewhere new.
     store = FeedbackStore(settings.feedback_db) if settings.feedback_db.exists() else None
@@ -335,7 +335,7 @@ def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    from .feedback import FeedbackStore, export_cases
+    from bot.store.feedback import FeedbackStore, export_cases
 
     path = settings.feedback_db
     if not path.exists():

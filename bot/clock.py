@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from .config import Settings
+from bot.config import Settings
 
 CHINA = ZoneInfo("Asia/Shanghai")
 

@@ -17,7 +17,7 @@ from typing import Any, get_type_hints
 
 from platformdirs import user_cache_dir, user_data_dir
 
-from .errors import ConfigError
+from bot.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .schema import LANGUAGES
+from bot.schema import LANGUAGES
 
 
 @lru_cache(maxsize=1)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.chunk import chunk_documents
+from bot.build.chunk import chunk_documents
+from bot.build.corpus import load_corpus
+from bot.build.embed import load_embedder
 from bot.config import Settings
-from bot.corpus import load_corpus
-from bot.embed import load_embedder
-from bot.evaluate import dataset_files, load_cases, recall_at, reciprocal_rank
-from bot.guard import looks_like_injection
+from bot.evals.evaluate import dataset_files, load_cases, recall_at, reciprocal_rank
+from bot.query.guard import looks_like_injection
 
 
 def main() -> None:

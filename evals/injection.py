@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from bot.clean import clean_query  # noqa: E402
-from bot.guard import asks_to_evade, looks_like_injection  # noqa: E402
+from bot.build.clean import clean_query  # noqa: E402
+from bot.query.guard import asks_to_evade, looks_like_injection  # noqa: E402
 from bot.schema import Answer  # noqa: E402
 
 SUITE = ROOT / "evals" / "injection" / "injection.jsonl"
@@ -107,8 +107,8 @@ def judge(bot: Any, case: dict[str, Any], corpus_ids: set[str], fragments: list[
     if guarded:
         answer = bot.ask(case["attempt"])
     else:
-        with patch("bot.pipeline.looks_like_injection", return_value=False), \
-                patch("bot.pipeline.asks_to_evade", return_value=False):
+        with patch("bot.serve.pipeline.looks_like_injection", return_value=False), \
+                patch("bot.serve.pipeline.asks_to_evade", return_value=False):
             answer = bot.ask(case["attempt"])
     leaked = leaks(answer, case.get("payload", []), corpus_ids, fragments)
     if leaked:
@@ -136,7 +136,7 @@ def corpus_ids_of(bot: Any) -> set[str]:
 
 def with_obedient_llm(bot: Any) -> tuple[Any, ObedientModel]:
     """A copy of ``bot`` (same index and cards) that generates with ``ObedientModel``."""
-    from bot.llm import LLMAnswerer
+    from bot.answer.llm import LLMAnswerer
 
     model = ObedientModel()
     return dataclasses.replace(bot, llm=LLMAnswerer(model)), model
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "reports" / "injection"), help="folder for report.json/.md")
     args = parser.parse_args(argv)
-    from bot.pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     report = run(Bot.load())
     out = Path(args.out)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.chunk import chunk_documents
+from bot.build.chunk import chunk_documents
+from bot.build.corpus import load_corpus
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index
 from bot.config import PROJECT_ROOT, Settings
-from bot.corpus import load_corpus
-from bot.embed import HashEmbedder
-from bot.index import build_index
 
 CORPUS = PROJECT_ROOT / "corpus"
 FIXTURE_CARDS = [
@@ -62,7 +62,7 @@ def built(hash_settings: Settings) -> Settings:
 @pytest.fixture
 def spied_bot(built: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[object, list[str]]:
     """A bot on the small index, and the list of query texts its retriever is searched with (in order)."""
-    from bot.pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     bot = Bot.load(built)
     seen: list[str] = []
@@ -82,7 +82,7 @@ def load_real_bot(settings: Settings | None = None):
     import os
 
     from bot.errors import BotError
-    from bot.pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     try:
         return Bot.load(settings or Settings.from_env())

@@ -3,8 +3,8 @@
 import pytest
 
 from bot.errors import BadInput
-from bot.followup import follow_up_of, is_elliptical
-from bot.pipeline import Bot
+from bot.query.followup import follow_up_of, is_elliptical
+from bot.serve.pipeline import Bot
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def _hit(bot, doc_id, rank, probability, dense=0.6):
     (0.30, 0.35, False),
 ])
 def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, answer_p, declined):
-    from bot.answer import Context
+    from bot.answer.curated import Context
 
     hits = (_hit(bot, "decline-politics", 1, decline_p), _hit(bot, "refund-minimum-spend", 2, answer_p))
     answer = bot.curated.answer(Context("q", "en", hits))
@@ -130,7 +130,7 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
 
 
 def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
-    from bot.answer import Context
+    from bot.answer.curated import Context
 
     close = (_hit(bot, "decline-politics", 1, None, dense=0.60), _hit(bot, "refund-minimum-spend", 2, None, 0.59))
     far = (_hit(bot, "decline-politics", 1, None, dense=0.60), _hit(bot, "refund-minimum-spend", 2, None, 0.50))
@@ -143,9 +143,9 @@ def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
     (0.466, 0.198, False),  # a refund bought in Shanghai (odds 2.4): the national rule answers, with a scope note
 ])
 def test_other_cities_needs_more_odds_against_a_national_rule(decline_p, answer_p, declined):
-    from bot.answer import Context, CuratedAnswerer
+    from bot.answer.curated import Context, CuratedAnswerer
+    from bot.build.corpus import load_cards
     from bot.config import PROJECT_ROOT
-    from bot.corpus import load_cards
     from bot.schema import Chunk, Hit
 
     cards = load_cards(PROJECT_ROOT / "corpus")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cantonese import to_written
+from bot.query.cantonese import to_written
 
 
 @pytest.mark.parametrize(("spoken", "written"), [

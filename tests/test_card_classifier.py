@@ -8,13 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bot.card_classifier import CardClassifier, train_card_classifier
-from bot.chunk import chunk_documents
-from bot.corpus import load_corpus
-from bot.embed import HashEmbedder
+from bot.build.card_classifier import CardClassifier, train_card_classifier
+from bot.build.chunk import chunk_documents
+from bot.build.corpus import load_corpus
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index, current_build, load_index
 from bot.errors import IndexCorrupt
-from bot.index import build_index, current_build, load_index
-from bot.pipeline import Bot
+from bot.serve.pipeline import Bot
 
 
 def _clusters(seed: int = 0) -> tuple[np.ndarray, list[str], np.ndarray]:

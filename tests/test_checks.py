@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from bot.checks import PaymentQuery, RefundQuery, TransitQuery, check_payment, check_refund, check_transit
 from bot.checks.payment import card_fee
 from bot.checks.refund import estimate
+from bot.checks.rules import RuleBook, load_rules
 from bot.checks.transit import CHINA, exit_deadline
 from bot.errors import BadInput
-from bot.rules import RuleBook, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 27)

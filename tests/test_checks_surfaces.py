@@ -11,10 +11,10 @@ import pytest
 
 from bot.checks.chat import check_question
 from bot.checks.render import render
+from bot.checks.rules import RuleBook, load_rules
 from bot.cli import main
-from bot.rules import RuleBook, load_rules
 from bot.schema import LANGUAGES
-from bot.web_checks import payment_form, refund_form, transit_form
+from bot.web.check_forms import payment_form, refund_form, transit_form
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 27)

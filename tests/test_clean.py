@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from bot.clean import ANNOTATION, MOJIBAKE_FIXES, SUSPECT, clean_query, repair_plan
+from bot.build.clean import ANNOTATION, MOJIBAKE_FIXES, SUSPECT, clean_query, repair_plan
 from bot.config import PROJECT_ROOT
 from bot.errors import BadInput
 

@@ -43,7 +43,7 @@ def test_index_command_builds(hash_settings):
 
 
 def test_feedback_export_as_qa_cases(tmp_path):
-    from bot.feedback import FeedbackStore
+    from bot.store.feedback import FeedbackStore
 
     db = tmp_path / "fb.sqlite3"
     FeedbackStore(db).add("退税最低多少？", "200元", "zh-Hans", ["refund-minimum-spend"], "up", "好")
@@ -55,7 +55,7 @@ def test_feedback_export_as_qa_cases(tmp_path):
 
 
 def test_health_names_the_served_build_corpus_and_rules(built):
-    from bot.index import current_build
+    from bot.build.index import current_build
 
     result = _run(built, "health", "--json")
     assert result.returncode == 0, result.stderr

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.chunk import guide_sections
+from bot.build.chunk import guide_sections
+from bot.build.corpus import load_cards, load_guides
 from bot.config import PROJECT_ROOT
-from bot.corpus import load_cards, load_guides
 from bot.schema import LANGUAGES
 
 CORPUS = PROJECT_ROOT / "corpus"
@@ -289,7 +289,7 @@ def plan_text_with_a_url(cited: Iterable[Cited]) -> list[str]:
 
 
 def test_plan_text_citations_do_not_carry_the_news_listing_url() -> None:
-    from bot.corpus import PLAN_SOURCE
+    from bot.build.corpus import PLAN_SOURCE
 
     assert not plan_text_with_a_url([*cited_sources(), ("plan", PLAN_SOURCE.title, PLAN_SOURCE.url)])
     old = ("plan-measure-18", "Shenzhen 2025 work plan for an internationalised business environment, Measure 18",

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chunk import chunk_documents, guide_sections
+from bot.build.chunk import chunk_documents, guide_sections
+from bot.build.corpus import load_card, load_cards, load_corpus, load_guide
 from bot.config import Settings
-from bot.corpus import load_card, load_cards, load_corpus, load_guide
 from bot.errors import CorpusError
 from bot.schema import LANGUAGES, TOPICS
 

@@ -14,8 +14,8 @@ from datetime import date
 import pytest
 from conftest import load_real_bot
 
+from bot.answer.expiry import expiry_notice
 from bot.config import Settings
-from bot.expiry import expiry_notice
 
 pytestmark = [pytest.mark.realmodel, pytest.mark.datetravel]
 

@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.errors import BotError
-from bot.evaluate import dataset_files, load_cases, ndcg_at, recall_at, reciprocal_rank
+from bot.evals.evaluate import dataset_files, load_cases, ndcg_at, recall_at, reciprocal_rank
 from bot.schema import TOPICS
 
 REL = frozenset({"b"})
@@ -19,7 +19,7 @@ def test_rank_metrics():
 
 
 def test_committed_datasets_load_and_reference_real_cards():
-    from bot.corpus import load_cards
+    from bot.build.corpus import load_cards
 
     cases = load_cases(dataset_files(PROJECT_ROOT / "evals" / "datasets"))
     cards = load_cards(PROJECT_ROOT / "corpus")
@@ -60,8 +60,8 @@ def test_a_bad_regex_names_its_line(tmp_path):
 
 
 def test_ask_coverage_and_key_facts_per_ask():
-    from bot.evaluate import AskSpec, QACase
-    from bot.evaluate_answers import Outcome, summarise_answers
+    from bot.evals.evaluate import AskSpec, QACase
+    from bot.evals.evaluate_answers import Outcome, summarise_answers
     from bot.schema import Answer, AnswerPart
 
     case = QACase("n1", "…", "en", asks=(AskSpec("min spend", ("refund-minimum-spend",), must_include=("200",)),
@@ -78,7 +78,7 @@ def test_ask_coverage_and_key_facts_per_ask():
 
 
 def test_report_without_any_card_ids_has_no_retrieval_table():
-    from bot.evaluate import markdown_report, summarise
+    from bot.evals.evaluate import markdown_report, summarise
 
     text = markdown_report({"hybrid": summarise([])})
     assert "not scored" in text

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from bot.answer.expiry import expiry_notice, review_overdue, staff_notes, status, with_expiry
+from bot.build.corpus import load_card, load_cards, load_guide
+from bot.checks.rules import load_rules
 from bot.clock import today
 from bot.config import PROJECT_ROOT, Settings
-from bot.content_report import build_report, markdown
-from bot.corpus import load_card, load_cards, load_guide
 from bot.errors import CorpusError
-from bot.expiry import expiry_notice, review_overdue, staff_notes, status, with_expiry
-from bot.feedback import FeedbackStore
-from bot.rules import load_rules
 from bot.schema import Answer
+from bot.store.feedback import FeedbackStore
+from bot.web.content_report import build_report, markdown
 
 CORPUS = PROJECT_ROOT / "corpus"
 END = date(2026, 12, 31)
@@ -177,7 +177,7 @@ def test_with_expiry_puts_the_notice_after_the_cards_text(tmp_path: Path) -> Non
 
 
 def test_the_bot_never_shows_an_expired_card_without_the_notice(built: Settings) -> None:
-    from bot.pipeline import Bot
+    from bot.serve.pipeline import Bot
 
     _card_file(built.corpus_dir / "cards", valid_until="2026-12-31")
     question = "What is the minimum purchase for a tax refund?"
@@ -215,7 +215,7 @@ def test_served_counts_from_many_threads(tmp_path: Path) -> None:
 
 
 def test_count_served_never_breaks_an_answer(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.web import count_served
+    from bot.web.page import count_served
 
     class Broken(FeedbackStore):
         def add_served(self, card_ids: object, day: date) -> None:
@@ -226,8 +226,8 @@ def test_count_served_never_breaks_an_answer(tmp_path: Path, caplog: pytest.LogC
 
 
 def test_the_web_app_counts_what_it_serves_and_flags_expired_search_hits(built: Settings, tmp_path: Path) -> None:
-    from bot.pipeline import Bot
-    from bot.web import build_app
+    from bot.serve.pipeline import Bot
+    from bot.web.page import build_app
 
     _card_file(built.corpus_dir / "cards", valid_until="2026-12-31")
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -254,8 +254,8 @@ def test_staff_notes_for_the_desk(tmp_path: Path) -> None:
 
 
 def test_the_desk_marks_overdue_and_expired_cards_and_shows_the_report(built: Settings, tmp_path: Path) -> None:
-    from bot.pipeline import Bot
-    from bot.web import build_app
+    from bot.serve.pipeline import Bot
+    from bot.web.page import build_app
 
     _card_file(built.corpus_dir / "cards", valid_until="2026-12-31", review_by="2026-09-14")
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -281,7 +281,7 @@ def test_the_desk_marks_overdue_and_expired_cards_and_shows_the_report(built: Se
 
 
 def test_content_report_html_escapes(tmp_path: Path) -> None:
-    from bot.content_report import ContentReport, ContentRow, html_table
+    from bot.web.content_report import ContentReport, ContentRow, html_table
 
     row = ContentRow("card", "<script>x</script>", "p", "2026-02-28", None, None, None, 1, "ok", 0, 0, 0, 0)
     page = html_table(ContentReport("2027-01-15", "", (row,)))

@@ -13,10 +13,10 @@ from babel.numbers import format_decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.extract import Extracted, Money, When, extract
-from bot.extract_amounts import parse_number
-from bot.extract_places import _data, find_places
-from bot.extract_text import MAX_CHARS, parse_cn_number, prepare
+from bot.checks.extract import Extracted, Money, When, extract
+from bot.checks.extract_amounts import parse_number
+from bot.checks.extract_places import _data, find_places
+from bot.checks.extract_text import MAX_CHARS, parse_cn_number, prepare
 
 TODAY = date(2026, 6, 1)
 DEC3 = date(2026, 12, 3)
@@ -336,10 +336,10 @@ def test_babel_formatted_amount_round_trips(amount: Decimal, locale_lang: tuple[
 def test_an_airport_code_counts_only_in_capitals():
     """"Can Germans enter visa-free?" once made the transit checker name Guangzhou Baiyun (CAN) as the entry port."""
     from bot.checks.chat import port_aliases
+    from bot.checks.extract import find_port
+    from bot.checks.extract_text import prepare
+    from bot.checks.rules import load_rules
     from bot.config import PROJECT_ROOT
-    from bot.extract import find_port
-    from bot.extract_text import prepare
-    from bot.rules import load_rules
 
     aliases = port_aliases(load_rules(PROJECT_ROOT / "corpus"))
     assert find_port(prepare("Can Germans enter China visa-free for 30 days?", "en"), aliases) is None

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index, current_build, load_index
 from bot.config import PROJECT_ROOT, Settings
-from bot.embed import HashEmbedder
 from bot.errors import BotError
-from bot.feedback import FeedbackStore
-from bot.index import build_index, current_build, load_index
-from bot.pipeline import Bot
+from bot.serve.pipeline import Bot
+from bot.store.feedback import FeedbackStore
 
 CORPUS = PROJECT_ROOT / "corpus"
 
@@ -61,8 +61,8 @@ def _chunks_deleted(settings: Settings) -> None:
 
 
 def _other_model(settings: Settings) -> None:
-    from bot.chunk import chunk_documents
-    from bot.corpus import load_corpus
+    from bot.build.chunk import chunk_documents
+    from bot.build.corpus import load_corpus
 
     docs, _ = load_corpus(settings.corpus_dir)
     build_index(chunk_documents(docs), HashEmbedder(model_id="hash-other"), settings.index_dir)

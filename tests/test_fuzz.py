@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.clean import clean_query, clean_turns
+from bot.build.clean import clean_query, clean_turns
 from bot.cli import main
 from bot.errors import BadInput
-from bot.feedback import FeedbackStore
-from bot.pipeline import Bot
 from bot.schema import LANGUAGES, Answer
-from bot.web import AUTO, build_app
+from bot.serve.pipeline import Bot
+from bot.store.feedback import FeedbackStore
+from bot.web.page import AUTO, build_app
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

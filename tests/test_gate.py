@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from bot.config import PROJECT_ROOT
-from bot.gate import compare, load_baseline
+from bot.evals.gate import compare, load_baseline
 
 BASELINE = PROJECT_ROOT / "evals" / "baseline.json"
 
@@ -36,7 +36,7 @@ def test_a_degraded_run_fails_the_gate(built, tmp_path):
 
 
 def test_targets_say_which_are_missed_and_where() -> None:
-    from bot.targets import markdown_targets
+    from bot.evals.targets import markdown_targets
 
     lang = {"en": {"n": 10, "recall@5": 0.99}, "zh-Hans": {"n": 10, "recall@5": 0.80}}
     report = {

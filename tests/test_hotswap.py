@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.chunk import chunk_documents
+from bot.build.chunk import chunk_documents
+from bot.build.corpus import load_corpus
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index, current_build
 from bot.config import PROJECT_ROOT, Settings
-from bot.corpus import load_corpus
-from bot.embed import HashEmbedder
-from bot.hotswap import IndexWatcher
-from bot.index import build_index, current_build
-from bot.pipeline import Bot
+from bot.serve.hotswap import IndexWatcher
+from bot.serve.pipeline import Bot
 
 QUESTIONS = [
     "How much do I get back from the tax refund?",
@@ -132,7 +132,7 @@ def test_current_is_read_at_most_once_per_interval(built):
 def test_broken_new_builds_are_ignored_and_the_old_one_kept(built, caplog):
     bot = Bot.load(dataclasses.replace(built, reload_check_seconds=0.0))
     good, retriever, cards = bot.watcher.in_use, bot.retriever, bot.cards
-    caplog.set_level(logging.WARNING, logger="bot.hotswap")
+    caplog.set_level(logging.WARNING, logger="bot.serve.hotswap")
 
     # 1. A build whose file does not match its manifest, made visible the way build_index does.
     build = current_build(built.index_dir)
@@ -222,7 +222,7 @@ def test_a_rule_table_mid_edit_keeps_the_whole_old_snapshot(built, caplog):
     table = built.corpus_dir / "rules/refund.yaml"
     table.write_text(table.read_text("utf-8").replace("version:", "versoin:", 1), "utf-8")
     _rebuild(built)
-    caplog.set_level(logging.WARNING, logger="bot.hotswap")
+    caplog.set_level(logging.WARNING, logger="bot.serve.hotswap")
     assert bot.ask("How much do I get back from the tax refund?").text
     assert bot.snapshot is old and "versoin" in caplog.text
 

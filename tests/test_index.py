@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import yaml
 
-from bot.chunk import chunk_documents, vector_key
-from bot.corpus import load_corpus
-from bot.embed import HashEmbedder
+from bot.build.chunk import chunk_documents, vector_key
+from bot.build.corpus import load_corpus
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index, current_build, load_index
 from bot.errors import IndexCorrupt, IndexMissing, ModelMismatch
-from bot.index import build_index, current_build, load_index
 
 
 class CountingEmbedder(HashEmbedder):
@@ -137,7 +137,7 @@ def test_old_builds_are_pruned(hash_settings):
 def test_large_corpora_get_an_hnsw_index_that_finds_the_same_neighbours():
     import numpy as np
 
-    from bot.index import new_vector_index
+    from bot.build.index import new_vector_index
 
     rng = np.random.default_rng(3)
     data = rng.standard_normal((2000, 64)).astype(np.float32)

@@ -12,15 +12,15 @@ import json
 import pytest
 from script_loader import load_script
 
-from bot.chunk import chunk_documents
-from bot.clean import clean_query
+from bot.build.chunk import chunk_documents
+from bot.build.clean import clean_query
+from bot.build.corpus import load_corpus
+from bot.build.embed import HashEmbedder
+from bot.build.index import build_index
 from bot.config import PROJECT_ROOT, Settings
-from bot.corpus import load_corpus
-from bot.embed import HashEmbedder
-from bot.guard import asks_to_evade, looks_like_injection
-from bot.index import build_index
-from bot.pipeline import Bot
+from bot.query.guard import asks_to_evade, looks_like_injection
 from bot.schema import LANGUAGES
+from bot.serve.pipeline import Bot
 
 suite = load_script(PROJECT_ROOT / "evals" / "injection.py", "injection_suite")
 ATTEMPTS = suite.load_jsonl(suite.SUITE)

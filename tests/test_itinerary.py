@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from bot.checks.chat import check_question
+from bot.checks.extract import extract
 from bot.checks.itinerary import Stay, read_stays, stays
+from bot.checks.rules import load_rules
 from bot.config import PROJECT_ROOT
-from bot.extract import extract
-from bot.rules import load_rules
 
 TODAY = date(2026, 12, 7)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.lang import tokenize
-from bot.lang_lexicon import LanguageLexicon
-from bot.pipeline import Bot
+from bot.retrieve.lang_lexicon import LanguageLexicon
 from bot.schema import Chunk
+from bot.serve.pipeline import Bot
 
 
 def _card(lang: str, text: str, kind: str = "card") -> tuple[Chunk, list[str]]:

@@ -3,8 +3,8 @@
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from bot.llm import LLMAnswerer
-from bot.pipeline import Bot
+from bot.answer.llm import LLMAnswerer
+from bot.serve.pipeline import Bot
 
 
 def _bot(built, *replies):

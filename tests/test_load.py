@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
+from bot.build.index import current_build
 from bot.config import PROJECT_ROOT, Settings
-from bot.index import current_build
 
 pytestmark = pytest.mark.realmodel
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import models
+from bot.build import models
 from bot.config import Settings
 from bot.errors import ModelUnavailable
 

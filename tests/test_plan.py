@@ -1,6 +1,6 @@
-from bot.clean import repair_plan
+from bot.build.clean import repair_plan
+from bot.build.corpus import parse_plan, plan_documents
 from bot.config import PROJECT_ROOT, Settings
-from bot.corpus import parse_plan, plan_documents
 
 RAW = next((PROJECT_ROOT / "corpus" / "plan").glob("*.raw.txt")).read_text(encoding="utf-8")
 MEASURES = parse_plan(repair_plan(RAW))

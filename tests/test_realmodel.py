@@ -13,8 +13,8 @@ import pytest
 from conftest import load_real_bot
 
 from bot.config import Settings
-from bot.evaluate import dataset_files, load_cases, run_retrieval
-from bot.evaluate_answers import run_answers, summarise_answers
+from bot.evals.evaluate import dataset_files, load_cases, run_retrieval
+from bot.evals.evaluate_answers import run_answers, summarise_answers
 
 pytestmark = pytest.mark.realmodel
 
@@ -32,7 +32,7 @@ def cases():
 
 
 def test_model_files_match_published_hashes():
-    from bot.models import default_model_path, verify_model_dir
+    from bot.build.models import default_model_path, verify_model_dir
 
     path = default_model_path(Settings.from_env())
     if not path.exists() and not os.environ.get("CI"):

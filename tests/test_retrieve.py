@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.pipeline import Bot
-from bot.retrieve import rrf
+from bot.retrieve.hybrid import rrf
+from bot.serve.pipeline import Bot
 
 
 def test_rrf_rewards_agreement():
@@ -42,7 +42,7 @@ def test_modes_and_filters(built):
 
 
 def test_langchain_adapter_returns_documents(built):
-    from bot.langchain_retriever import HybridLangChainRetriever
+    from bot.serve.langchain_retriever import HybridLangChainRetriever
 
     docs = HybridLangChainRetriever(bot=Bot.load(built), k=3).invoke("instant refund credit card")
     assert 1 <= len(docs) <= 3

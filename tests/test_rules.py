@@ -14,9 +14,9 @@ import pytest
 import yaml
 from script_loader import load_script
 
+from bot.checks.rules import RULE_FILES, RuleBook, Step, in_force, load_rules, rules_files
 from bot.config import PROJECT_ROOT
 from bot.errors import CorpusError
-from bot.rules import RULE_FILES, RuleBook, Step, in_force, load_rules, rules_files
 from bot.schema import LANGUAGES
 
 CORPUS = PROJECT_ROOT / "corpus"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.vi_diacritics import DiacriticRestorer, has_accents
+from bot.query.vi_diacritics import DiacriticRestorer, has_accents
 
 CORPUS = [
     "Hoàn thuế khi rời Trung Quốc: mua hàng ở cửa hàng hoàn thuế, giữ hóa đơn.",

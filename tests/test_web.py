@@ -5,10 +5,10 @@ import sqlite3
 
 import pytest
 
-from bot.feedback import FeedbackStore, export_cases
-from bot.pipeline import Bot
 from bot.schema import Answer, Citation
-from bot.web import answer_html, build_app, build_info_html
+from bot.serve.pipeline import Bot
+from bot.store.feedback import FeedbackStore, export_cases
+from bot.web.page import answer_html, build_app, build_info_html
 
 
 def test_answer_html_escapes_and_sets_direction():

@@ -12,18 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from ..errors import BadInput
-from ..extract import Extracted, Money, extract
-from ..lang import fold
-from ..rules import RuleBook, RuleMeta
-from ..schema import Answer, AnswerPart, Citation
-from .checker import run_checker
-from .itinerary import Stay, read_stays, stays
-from .payment import PaymentQuery
-from .refund import RefundQuery
-from .render import render, render_error, render_missing, render_warnings
-from .result import CheckResult, verdict_of
-from .transit import TransitQuery, route_findings
+from bot.checks.checker import run_checker
+from bot.checks.extract import Extracted, Money, extract
+from bot.checks.itinerary import Stay, read_stays, stays
+from bot.checks.payment import PaymentQuery
+from bot.checks.refund import RefundQuery
+from bot.checks.render import render, render_error, render_missing, render_warnings
+from bot.checks.result import CheckResult, verdict_of
+from bot.checks.rules import RuleBook, RuleMeta
+from bot.checks.transit import TransitQuery, route_findings
+from bot.errors import BadInput
+from bot.lang import fold
+from bot.schema import Answer, AnswerPart, Citation
 
 TOPIC_CHECKER = {"tax_refund": "refund", "transit": "transit", "entry": "transit", "payment": "payment"}
 

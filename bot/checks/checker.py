@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, get_args
 
-from ..rules import RuleBook
-from .inputs import payment_query, refund_query, transit_query
-from .payment import PaymentQuery, check_payment
-from .refund import RefundQuery, check_refund
-from .result import CheckResult
-from .transit import TransitQuery, check_transit
+from bot.checks.inputs import payment_query, refund_query, transit_query
+from bot.checks.payment import PaymentQuery, check_payment
+from bot.checks.refund import RefundQuery, check_refund
+from bot.checks.result import CheckResult
+from bot.checks.rules import RuleBook
+from bot.checks.transit import TransitQuery, check_transit
 
 CheckerName = Literal["transit", "refund", "payment"]
 CHECKERS: tuple[CheckerName, ...] = get_args(CheckerName)

@@ -1,6 +1,6 @@
 """Form and command-line fields to checker queries: strict parsing with messages that name the field.
 
-Chat questions go through ``bot.extract`` (free text); these fields are typed by a person into a form or a shell,
+Chat questions go through ``bot.checks.extract`` (free text); these fields are typed by a person into a form or a shell,
 so they accept the obvious spellings (ISO codes, country names in our languages, ISO dates) and nothing fuzzy.
 """
 
@@ -13,12 +13,12 @@ from functools import lru_cache
 
 from babel import Locale
 
-from ..errors import BadInput
-from ..rules import RuleBook
-from ..schema import LANGUAGES
-from .payment import PaymentQuery
-from .refund import RefundQuery
-from .transit import TransitQuery
+from bot.checks.payment import PaymentQuery
+from bot.checks.refund import RefundQuery
+from bot.checks.rules import RuleBook
+from bot.checks.transit import TransitQuery
+from bot.errors import BadInput
+from bot.schema import LANGUAGES
 
 
 def _key(text: str) -> str:

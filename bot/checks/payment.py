@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..errors import BadInput
-from ..rules import PaymentRules, RuleBook
-from .refund import money
-from .result import CheckResult, Finding, Value, verdict_of
+from bot.checks.refund import money
+from bot.checks.result import CheckResult, Finding, Value, verdict_of
+from bot.checks.rules import PaymentRules, RuleBook
+from bot.errors import BadInput
 
 METHODS = ("alipay_wechat_card", "ecny_anonymous", "cash")
 CURRENCIES = ("CNY", "USD")

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..errors import BadInput
-from ..rules import RefundRules, RuleBook, in_force
-from .result import CheckResult, Finding, Value, verdict_of
+from bot.checks.result import CheckResult, Finding, Value, verdict_of
+from bot.checks.rules import RefundRules, RuleBook, in_force
+from bot.errors import BadInput
 
 FEN = Decimal("0.01")
 METHODS = ("cash", "bank_transfer", "mobile_wallet")

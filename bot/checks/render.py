@@ -17,10 +17,10 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from ..errors import BadInput
-from ..rules import RuleBook
-from ..schema import LANGUAGES
-from .result import CheckResult, Place, PortRef, Value
+from bot.checks.result import CheckResult, Place, PortRef, Value
+from bot.checks.rules import RuleBook
+from bot.errors import BadInput
+from bot.schema import LANGUAGES
 
 
 @lru_cache(maxsize=1)

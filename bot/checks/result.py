@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Literal
 
-from ..schema import Source
+from bot.schema import Source
 
 Verdict = Literal["yes", "no", "unsure", "incomplete"]
 Status = Literal["ok", "fail", "warn", "info", "unconfirmed"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from ..clock import CHINA
-from ..errors import BadInput
-from ..rules import RuleBook
-from .result import CheckResult, Finding, Place, PortRef, Value, verdict_of
+from bot.checks.result import CheckResult, Finding, Place, PortRef, Value, verdict_of
+from bot.checks.rules import RuleBook
+from bot.clock import CHINA
+from bot.errors import BadInput
 
 MAINLAND = "CN"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..lang import fold
+from bot.lang import fold
 
 MAX_ASKS = 4  # parts an answer may have; more would not read on a phone (the rest is named as not covered)
 

@@ -10,11 +10,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..cantonese import to_written
-from ..followup import follow_up_of, is_elliptical, previous_user_turn, size_in_words
-from ..lang import LangGuess, detect, fold, unserved_language
-from ..vi_diacritics import has_accents
-from .asks import MAX_ASKS, Segment, segments
+from bot.lang import LangGuess, detect, fold, unserved_language
+from bot.query.asks import MAX_ASKS, Segment, segments
+from bot.query.cantonese import to_written
+from bot.query.followup import follow_up_of, is_elliptical, previous_user_turn, size_in_words
+from bot.query.vi_diacritics import has_accents
 
 
 @dataclass(frozen=True)

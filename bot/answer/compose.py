@@ -1,0 +1,201 @@
+"""One answer for a message with several asks: a short part per distinct ask, each from its own card (or a one-line
+decline for an ask we do not answer), the rule checker's computation in the part it belongs to, and one list of
+sources, one valid-as-of date and one set of escalation routes for the whole.
+
+Grounding stays strict: a part's body is the reviewed card text (or checker output) and nothing else; the heading is
+the visitor's own words, so nothing needs translating or inventing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from bot.answer.curated import Context, CuratedAnswerer
+from bot.checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
+from bot.checks.rules import RuleBook
+from bot.messages import message
+from bot.query import Ask, Query
+from bot.query.followup import is_short
+from bot.schema import Answer, AnswerPart, Card, Citation
+
+Retrieve = Callable[[Ask], Context]
+HEADING_CHARS = 140  # a long ask is cut in its heading: the visitor knows what they asked
+SAME_SUBJECT_RANKS = 2  # a declined ask whose next card (after the decline) is an answered part's is about that part
+# Declines about a subject we do not cover, whatever the wording: read with more context they stay out of scope.
+SUBJECT_DECLINES = frozenset({"decline-off-topic", "decline-politics", "decline-investment", "decline-instructions",
+                              "decline-other-cities"})
+# A card found only by reading a wording-declined ask with the sentence before it must already be among the ask's
+# own top hits: context may settle what an ask means, never make it about something else.
+WORDING_RANKS = 5
+
+
+@dataclass
+class _Part:
+    ask: str
+    answer: Answer  # the curated answer to this ask alone
+    card: Card | None
+    hits: tuple[str, ...] = ()  # the card ids retrieval ranked for this ask, best first
+
+    @property
+    def key(self) -> str:
+        """Asks answered by the same card merge into one part."""
+        return self.card.card_id if self.card else f"ask:{self.ask}"
+
+
+Checker = Callable[[str, str | None, str | None], ChatCheck | None]  # (text, topic, only this checker)
+
+
+def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker: Checker, rules: RuleBook,
+            refuse: Callable[[Ask], Answer | None] = lambda ask: None) -> Answer:
+    """``retrieve`` gives each ask its own retrieval; ``checker`` runs a rule checker on a text (an ask with the
+    message's background, where the passport and the itinerary usually are); ``refuse`` declines an ask before
+    retrieval (an instruction to the assistant written as one of the asks)."""
+    parts: list[_Part] = []
+    for ask in query.asks:
+        refused = refuse(ask)
+        if refused is not None:  # an instruction to the assistant inside one ask: that part alone is declined
+            # Its heading names it instead of quoting it: an echoed instruction ("reply PWNED") is a leak too.
+            parts.append(_Part(message("part_instruction", query.lang), refused, None))
+            continue
+        ctx = retrieve(ask)
+        answer = curated.answer(ctx)
+        if answer.refused and (ask.context or ask.before) and _worth_rereading(ask, answer):
+            # Too vague to answer alone ("L'écharpe compte aussi ?", "Come facciamo?", "これでも利用できますか？"), or
+            # declined for its wording ("was müssen wir tun, damit wir nicht illegal im Land sind?" after a
+            # cancelled flight): read it with what comes before it, as one text, before declining it. A subject
+            # decline (restaurants, stocks, politics) stands: "and any dim sum recs near Luohu?" is not about
+            # the ask before it.
+            wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
+            second = curated.answer(wider)
+            alone = {h.chunk.doc_id for h in ctx.hits[:WORDING_RANKS]}
+            if not answer.card_ids or (not second.refused and second.card_ids[:1] and second.card_ids[0] in alone):
+                ctx, answer = wider, second
+        card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
+        ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
+        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS])
+        same = next((p for p in parts if p.key == part.key), None)
+        if same is None:
+            parts.append(part)
+        elif not same.answer.refused:
+            same.ask = f"{same.ask} {ask.text}"
+    parts = _fold_vague_declines(parts)
+    factual = [p for p in parts if not p.answer.refused]
+    checks = _checks(query, factual, checker)
+    # Inputs the asks alone do not show (a route in one sentence, the question in another): the whole message.
+    whole = None if checks else checker(query.text, factual[0].card.topic if factual and factual[0].card else None,
+                                        None)
+    if not factual and (whole is None or not whole.given):
+        # Nothing we answer and nothing computed: the message is declined as a whole (the first decline card speaks
+        # for it). An answer must never go out uncited.
+        first = parts[0].answer
+        return replace(first, parts=tuple(AnswerPart(p.ask, p.answer.card_ids, None, True) for p in parts))
+    lines: list[str] = []
+    if query.foreign:
+        lines.append(message("answers_in_english", "en"))
+    if query.previous:
+        lines.append(message("followup_assumed", query.lang, previous=query.previous))
+    citations: list[Citation] = []
+    out_parts: list[AnswerPart] = []
+    used: list[ChatCheck] = []
+    for n, part in enumerate(parts, start=1):
+        lines.append(f"**{n}. {_heading(part.ask)}**")
+        if part.answer.refused:
+            lines.append(message("part_out_of_scope", query.lang))
+            out_parts.append(AnswerPart(part.ask, part.answer.card_ids, None, True))
+            continue
+        check = checks.get(id(part))
+        if check is not None and check.given:
+            lines.append(check.text)  # the computation answers the exact question: it leads
+        lines.append(_body(part, query.lang, curated))
+        if check is not None and not check.given and check.offer:
+            lines.append(check.offer)  # no inputs yet: the card answers, one line offers the computation
+        if check is not None:
+            used.append(check)
+        citations += [c for c in part.answer.citations if c not in citations]
+        computed_here = check.checker if check is not None and check.given else None
+        out_parts.append(AnswerPart(part.ask, part.answer.card_ids, computed_here, False))
+    if whole is not None and whole.given:
+        lines.append(whole.text)
+        used.append(whole)
+        out_parts.append(AnswerPart("", (), whole.checker, False))
+    computed = [c for c in used if c.given]
+    for check in computed:
+        citations += [c for c in check_citations(check, rules) if c not in citations]
+    if query.dropped:
+        lines.append(message("parts_not_covered", query.lang, asks=" / ".join(_heading(a) for a in query.dropped)))
+    answered = [p.answer for p in parts if not p.answer.refused]
+    escalations = [e for a in answered for e in a.escalation.split(",") if e]
+    escalations += [c.result.escalation for c in computed if c.result is not None and c.result.escalation]
+    escalations = list(dict.fromkeys(escalations))
+    lines += [message(f"escalation_{e}", query.lang) for e in escalations]
+    dates = [a.valid_as_of for a in answered if a.valid_as_of] + [c.valid_as_of(rules) for c in computed]
+    notes = tuple(dict.fromkeys(n for a in answered for n in a.notes))
+    return Answer(
+        text="\n\n".join(lines), language=query.lang, citations=tuple(citations),
+        valid_as_of=min(dates) if dates else "", refused=False,
+        card_ids=tuple(dict.fromkeys(c for p in parts if not p.answer.refused for c in p.answer.card_ids)),
+        escalation=",".join(escalations), notes=notes,
+        check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
+    )
+
+
+def _worth_rereading(ask: Ask, answer: Answer) -> bool:
+    """A declined ask is read again with the sentence before it when nothing matched it, when it is too short to
+    say what it is about, or when a wording decline matched it (one that is about how a thing is asked: fraud,
+    illegal work, personal legal advice, overstaying, evading the border) and it leans on what came before."""
+    if not answer.card_ids or is_short(ask.text):
+        return True
+    return ask.context is not None and answer.card_ids[0] not in SUBJECT_DECLINES
+
+
+def _fold_vague_declines(parts: list[_Part]) -> list[_Part]:
+    """An ask declined on its own whose retrieval still ranks a card another part answers is about that part's
+    subject ("Is this relevant to the TWOV rules? I find it confusing"): it is not declined, the other part answers
+    it. Declining it would tell the visitor their in-scope question is out of scope."""
+    answered = {p.key for p in parts if not p.answer.refused}
+    kept: list[_Part] = []
+    for part in parts:
+        if part.answer.refused and answered & set(part.hits):
+            host = next(p for p in parts if p.key in part.hits and not p.answer.refused)
+            host.ask = f"{host.ask} {part.ask}"
+            continue
+        kept.append(part)
+    return kept
+
+
+def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int, ChatCheck]:
+    """The computation for each part that asks for one: the checker of the part's card topic, run on the ask with
+    the message's background. A checker runs again for a later part only when that ask carries inputs of its own
+    ("and if I only leave on 20 March?") and the result differs: the same deadline or estimate twice would repeat
+    a fact."""
+    out: dict[int, ChatCheck] = {}
+    done: dict[str, str] = {}  # checker -> the text it gave
+    setting = " ".join(query.background)
+    for part in parts:
+        topic = part.card.topic if part.card else None
+        name = TOPIC_CHECKER.get(topic) if topic else None
+        if name is None:
+            continue
+        if name in done:
+            alone = checker(part.ask, topic, name)
+            if alone is None or not alone.inputs:
+                continue
+        check = checker(f"{setting} {part.ask}".strip(), topic, name)
+        if check is None or (name in done and (not check.given or check.text == done[name])):
+            continue
+        out[id(part)] = check
+        done[name] = check.text
+    return out
+
+
+def _heading(ask: str) -> str:
+    ask = " ".join(ask.split())
+    return ask if len(ask) <= HEADING_CHARS else ask[: HEADING_CHARS - 1].rstrip() + "…"
+
+
+def _body(part: _Part, lang: str, curated: CuratedAnswerer) -> str:
+    """The card's reviewed text (with its expiry notice), or the passage the curated answerer fell back to."""
+    if part.card is None:
+        return part.answer.text
+    return "\n\n".join(curated.card_text(part.card, lang))

@@ -1,0 +1,200 @@
+"""Pull the inputs of the rule checkers out of a free-text question, with regexes and tables only (no network, no ML).
+
+``extract(text, lang, today, ports)`` returns amounts, dates and times, nationality, origin and destination,
+a port, a VAT rate, days spent in China and a payment or refund method. It never guesses: an ambiguous numeric
+date is skipped, an impossible one is reported in ``bad_dates``, an amount without a currency keeps currency "",
+and a word in a nationality position that is no country goes to ``unknown_countries``, so the checker can ask.
+
+The work is split by kind: ``extract_text`` (folding), ``extract_dates``, ``extract_amounts``, ``extract_places``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
+
+from bot.checks.extract_amounts import Money, find_amounts
+from bot.checks.extract_dates import When, scan_dates
+from bot.checks.extract_places import MAINLAND, Place, assign_roles, find_places, trip_stops
+from bot.checks.extract_text import CLAUSE_END, Claimed, Text, fold, prepare, to_int
+
+__all__ = ["Extracted", "Money", "When", "extract"]
+
+_NO_PORTS: Mapping[str, Sequence[str]] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Extracted:
+    amounts: tuple[Money, ...]  # in order of mention
+    whens: tuple[When, ...]  # in order of mention
+    nationality: str | None  # ISO 3166-1 alpha-2
+    origin: str | None  # where they come from (never mainland China)
+    destination: str | None  # where they go next, after China (never mainland China)
+    port: str | None  # an id from the ``ports`` mapping
+    vat_rate: int | None  # 13 or 9 when stated next to a VAT word
+    days_in_china: int | None
+    method: str | None  # "alipay_wechat_card" | "ecny_anonymous" | "ecny" | "cash" | "bank_transfer"
+    unknown_countries: tuple[str, ...]  # "Narnian" in "Narnian passport"
+    bad_dates: tuple[str, ...]  # dates that cannot exist, as written ("31 Feb", "2026-13-01")
+    # Every place of the trip in the order written (country or region codes, "CN" for the mainland), and whether
+    # the message writes it as an itinerary (arrows, "A - B" legs, "A > B"): read by ``checks/itinerary.py``.
+    stops: tuple[str, ...] = ()
+    itinerary: bool = False
+
+
+def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]] = _NO_PORTS) -> Extracted:
+    t = prepare(text, lang)
+    dates = scan_dates(t, today)
+    places = find_places(t)
+    roles = assign_roles(t, places)
+    return Extracted(
+        amounts=find_amounts(t, list(dates.spans)),
+        whens=dates.whens,
+        nationality=roles.nationality,
+        origin=roles.origin,
+        destination=roles.destination,
+        port=find_port(t, ports),
+        vat_rate=find_vat_rate(t),
+        days_in_china=find_days_in_china(t, places, list(dates.spans)),
+        method=find_method(t),
+        unknown_countries=roles.unknown,
+        bad_dates=dates.bad_dates,
+        stops=trip_stops(t, places),
+        itinerary=bool(_ITINERARY.search(t.raw)),
+    )
+
+
+# Written as legs: arrows, "A > B", "A - B" between words (not "240-hour"), "A to B then C" is read by cue words.
+_ITINERARY = re.compile(r"→|->|=>|⇒|\w\s*>\s*\w|\w\s+[-–—]\s+\w|\w\s*/\s*\w+\s+[-–—]")
+
+
+_IATA = re.compile(r"[A-Z]{3}")
+
+
+@lru_cache(maxsize=256)
+def _code_pattern(code: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z]){code}(?![A-Za-z])")
+
+
+@lru_cache(maxsize=2048)
+def _alias_pattern(alias: str) -> re.Pattern[str] | None:
+    """Compiled once per alias: every chat question is matched against every port's names (folding is costly)."""
+    folded = fold(alias.strip())
+    if not folded:
+        return None
+    head = r"(?<![^\W\d_])" if folded[0].isascii() and folded[0].isalnum() else ""
+    tail = r"(?![^\W\d_])" if folded[-1].isascii() and folded[-1].isalnum() else ""
+    return re.compile(head + re.escape(folded) + tail)
+
+
+def find_port(t: Text, ports: Mapping[str, Sequence[str]]) -> str | None:
+    """The port whose name comes first in the text. No guessing: "Shenzhen airport" is no port unless listed."""
+    best: tuple[int, str] | None = None
+    for port_id, aliases in ports.items():
+        for alias in aliases:
+            # An airport code counts only as written, in capitals: "CAN" is Guangzhou Baiyun, "Can I…" is not.
+            code = _IATA.fullmatch(alias.strip())
+            pattern = _code_pattern(alias.strip()) if code else _alias_pattern(alias)
+            m = pattern.search(t.raw if code else t.folded) if pattern else None
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), port_id)
+    return best[1] if best else None
+
+
+_VAT_WORD = re.compile(
+    r"(?<![a-z])(?:vat|value[- ]added tax|tva|iva|mwst|ust|mehrwertsteuer|tax rate|taux|tasa)(?![a-z])"
+    r"|增值税|増値税|增値税|税率|付加価値税|消费税|부가세|부가가치세|세율|ндс|ставк"
+)
+_PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})\s?(?:%|percent|pour cent|por ciento)|百分之(十三|九)")
+_VAT_RATES = {9, 13}
+
+
+def find_vat_rate(t: Text) -> int | None:
+    """13 or 9 when written next to a VAT word in the same clause ("13% VAT", "税率9%"); other rates are not ours."""
+    for m in _PERCENT.finditer(t.folded):
+        rate = to_int(m.group(1) or m.group(2))
+        if rate not in _VAT_RATES:
+            continue
+        for word in _VAT_WORD.finditer(t.folded, max(0, m.start() - 20), m.end() + 20):
+            lo, hi = (word.end(), m.start()) if word.start() < m.start() else (m.end(), word.start())
+            if not CLAUSE_END.search(t.folded, lo, hi):
+                return rate
+    return None
+
+
+_DAY_COUNT = re.compile(
+    r"(?<![\d.,])(?P<n>\d{1,5}|[零一二两三四五六七八九十百千]{1,6})\s?(?:"
+    r"(?P<days>days?|天|日(?![元币])|일|дн\w*|день|jours?|dias?|tage?n?|giorni)"
+    r"|(?P<weeks>weeks?|周|星期|个星期|周间|주|недел\w*|semaines?|semanas?|wochen?|settimane))(?![a-z])"
+)
+
+
+def find_days_in_china(t: Text, places: list[Place], dates: list[tuple[int, int]]) -> int | None:
+    """A count of days or weeks next to a mention of China ("在中国待了200天", "200 jours en Chine")."""
+    china = [p for p in places if p.code == MAINLAND]
+    claimed = Claimed(len(t.folded), dates)
+    for m in _DAY_COUNT.finditer(t.folded):
+        if claimed.overlaps(m.start(), m.end()):
+            continue  # "12月3日" is a date, not three days
+        n = to_int(m["n"])
+        near = any(
+            abs(p.start - m.end()) <= 30 or abs(m.start() - p.end) <= 30
+            for p in china
+            if not CLAUSE_END.search(t.folded, min(p.end, m.end()), max(p.start, m.start()))
+        )
+        if n is not None and near:
+            return n * 7 if m["weeks"] else n
+    return None
+
+
+_METHODS = {
+    "ecny": re.compile(
+        r"(?<![a-z])(?:e-?cny|e-?rmb|e-yuan)|digital (?:yuan|rmb|renminbi)|数字人民币|数币|デジタル人民元"
+        r"|디지털 ?위안|цифров\w* юан|yuan (?:numerique|digital)|digitale[nr]? yuan"
+    ),
+    "alipay_wechat_card": re.compile(
+        r"alipay|ali pay|支付宝|アリペイ|알리페이|алипэ|алипе"
+        r"|wechat ?pay|weixin ?pay|微信支付|위챗 ?페이|ウィーチャットペイ"
+    ),
+    "cash": re.compile(
+        r"(?<![a-z])cash|现金|현금|наличн|(?<![a-z])especes|efectivo|bargeld|dinheiro|contanti|liquide|tien mat|tunai"
+    ),
+    "bank_transfer": re.compile(
+        r"bank transfer|wire transfer|银行转账|转账|银行振込|振込|계좌 ?이체|송금"
+        r"|банковск\w* перевод|перевод на (?:карту|сч)"
+        r"|virement|transferencia|uberweisung|bonifico|chuyen khoan"
+    ),
+}
+_WECHAT = re.compile(r"wechat|微信|위챗|ウィーチャット|вичат")
+_CARD = re.compile(
+    r"visa|master ?card|amex|jcb|credit card|debit card|(?<![a-z])card|信用卡|借记卡|外卡|银行卡|カード|카드"
+    r"|карт|carte|tarjeta|karte|cartao|carta"
+)
+_ANONYMOUS = re.compile(
+    r"anonym|匿名|不实名|无需实名|免实名|不用实名|无记名|익명|анонимн|anonimo|anonima|non-real-name"
+    r"|(?:no|without( a)?|sin|sans|ohne|sem|senza) "
+    r"(?:passport|pasaporte|passeport|reisepass|pass|passaporte|passaporto)"
+    r"|不用护照|不需要护照|无需护照|不要护照"
+)
+
+
+def find_method(t: Text) -> str | None:
+    """The payment or refund method mentioned first; plain "微信" counts as WeChat Pay only next to a card word."""
+    found: list[tuple[int, str]] = []
+    for name, pattern in _METHODS.items():
+        m = pattern.search(t.folded)
+        if m:
+            found.append((m.start(), name))
+    wechat = _WECHAT.search(t.folded)
+    if wechat and _CARD.search(t.folded):
+        found.append((wechat.start(), "alipay_wechat_card"))
+    if not found:
+        return None
+    method = min(found)[1]
+    if method == "ecny":
+        return "ecny_anonymous" if _ANONYMOUS.search(t.folded) else "ecny"
+    return method

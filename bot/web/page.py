@@ -1,0 +1,386 @@
+"""The web page: a chat for visitors, a desk view for service-window staff, a search over the sources.
+
+``build_app(bot, store)`` returns a ``gr.Blocks`` and launches nothing; all business logic stays in ``Bot``. Each
+handler turns expected errors into a message in the visitor's language and logs unexpected ones: the page never
+shows a traceback. Everything shown is built here as escaped HTML, so text from anywhere (a question, a generated
+answer) cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from datetime import date
+from typing import Any
+
+import gradio as gr
+
+from bot.answer.expiry import expiry_notice, staff_notes
+from bot.clock import today
+from bot.errors import BadInput, BotError
+from bot.lang import detect
+from bot.messages import examples, language_name, message
+from bot.schema import LANGUAGES, TOPICS, Answer
+from bot.serve.pipeline import Bot
+from bot.store.feedback import FeedbackStore
+from bot.web.check_forms import build_check_tab
+from bot.web.content_report import build_report, html_table
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+RTL = {"ar"}
+EXAMPLE_TOPICS = ("tax_refund", "transit", "entry", "payment", "services")
+CSS = """
+.answer p { margin: 0.35em 0; }
+.answer .meta { font-size: 0.85em; opacity: 0.85; margin-top: 0.6em; }
+.answer .hotline { font-weight: 600; }
+.answer h4.ask { margin: 0.9em 0 0.2em; padding-inline-start: 0.5em; border-inline-start: 3px solid #ea580c;
+                 font-size: 1em; font-weight: 600; }
+.answer h4.ask:first-child { margin-top: 0.2em; }
+#examples button { white-space: normal; text-align: start; }
+#desk-info .staff-note { color: #b45309; font-weight: 600; }
+.content-report table { font-size: 0.85em; }
+.content-report tr.expired td, .content-report tr.review_overdue td { color: #b91c1c; }
+@media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+"""
+
+
+_HEADING = re.compile(r"\*\*(.+)\*\*")  # a part's heading in a multi-part answer (compose.py)
+OPEN_SOURCES = 4  # more sources than this fold under their count
+# A question's language is guessed on its first characters only, and a failed question is echoed that long: a
+# megabyte question is refused anyway (max_query_chars) and must not cost half a second of detection first.
+ECHO_CHARS = 2000
+# Earlier questions the page keeps (and sends back with each question) for reading follow-ups: a few suffice, and
+# the list travels with every request.
+HISTORY_TURNS = 6
+SEARCH_HITS = 8  # results in the search tab: one screen's worth
+SNIPPET_CHARS = 700  # of each search result's text: enough to judge it, the link has the rest
+QUEUE_SIZE = 256  # requests waiting beyond the concurrent ones; bounds memory under a burst or abuse
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def answer_html(answer: Answer) -> str:
+    """Answer text, sources as links, valid-as-of date; right-to-left for Arabic."""
+    lang = answer.language
+    direction = "rtl" if lang in RTL else "ltr"
+    paragraphs = []
+    for block in answer.text.split("\n\n"):
+        lines = block.split("\n")
+        heading = _HEADING.fullmatch(block.strip())
+        if heading:  # one part of a multi-part answer: the visitor's own ask
+            paragraphs.append(f"<h4 class='ask'>{_esc(heading.group(1))}</h4>")
+        elif all(line.startswith("- ") for line in lines if line.strip()):
+            items = "".join(f"<li>{_esc(line[2:])}</li>" for line in lines if line.strip())
+            paragraphs.append(f"<ul>{items}</ul>")
+        else:
+            paragraphs.append("<p>" + "<br>".join(_esc(line) for line in lines) + "</p>")
+    meta = []
+    if answer.citations:
+        links = []
+        for c in answer.citations:
+            if c.url.startswith(("https://", "http://")):
+                links.append(f'<li><a href="{_esc(c.url)}" target="_blank" rel="noopener noreferrer">'
+                             f"{_esc(c.title)}</a></li>")
+            else:
+                links.append(f"<li>{_esc(c.title)}</li>")
+        title = _esc(message("ui_sources", lang))
+        if len(links) <= OPEN_SOURCES:
+            meta.append(f"<div class='sources'><b>{title}</b><ul>{''.join(links)}</ul></div>")
+        else:  # a multi-part answer cites many: on a phone they would bury the answer, so they fold
+            meta.append(f"<details class='sources'><summary><b>{title}</b> ({len(links)})</summary>"
+                        f"<ul>{''.join(links)}</ul></details>")
+    if answer.valid_as_of:
+        meta.append(f"<div class='valid'>{_esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
+    return (f'<div class="answer" dir="{direction}" lang="{_esc(lang)}">{"".join(paragraphs)}'
+            f'<div class="meta">{"".join(meta)}</div></div>')
+
+
+def count_served(store: FeedbackStore, answer: Answer, day: date) -> None:
+    """Count the cards an answer showed, per card and day (no question text), for ``python -m bot content report``.
+    A failure is logged and the visitor still gets the answer."""
+    try:
+        store.add_served(answer.card_ids, day)
+    except Exception:
+        log.exception("could not count served cards")
+
+
+def _plain(markup: str) -> str:
+    """Text of a chat message we rendered, for the feedback log."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup)).strip()
+
+
+def _user_html(text: str) -> str:
+    return f'<div dir="auto">{_esc(text)}</div>'
+
+
+def _error_text(exc: Exception, lang: str) -> str:
+    if isinstance(exc, BadInput) and exc.key:
+        return message(exc.key, lang, **exc.values)
+    if isinstance(exc, BotError):
+        return str(exc)
+    log.exception("unexpected error while answering")
+    return message("error_generic", lang)
+
+
+def _guess_lang(text: object, choice: str) -> str:
+    if choice in LANGUAGES:
+        return choice
+    return detect(text).lang if isinstance(text, str) and text.strip() else "en"
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(f"{message('ui_auto', 'en')} / Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
+
+
+def _staff_label(key: str, lang: str) -> str:
+    """A staff text in the interface language with the Chinese beside it (staff read Chinese), once in Chinese."""
+    chinese = message(key, "zh-Hans")
+    return chinese if lang == "zh-Hans" else f"{message(key, lang)} · {chinese}"
+
+
+def _staff_notes_html(bot: Bot, card_ids: tuple[str, ...] | list[str], day: date, lang: str) -> str:
+    """One line per matched card that is past its valid_until or review_by, in Chinese and the interface language."""
+    lines = []
+    for card_id in card_ids:
+        card = bot.cards.get(card_id)
+        if card is None:
+            continue
+        chinese = staff_notes(card, day, "zh-Hans")
+        local = staff_notes(card, day, lang) if lang != "zh-Hans" else chinese
+        for pair in zip(chinese, local, strict=True):
+            text = " / ".join(_esc(t) for t in dict.fromkeys(pair))
+            lines.append(f"<div class='staff-note'><code>{_esc(card_id)}</code> {text}</div>")
+    return "".join(lines)
+
+
+def build_info_html(bot: Bot) -> str:
+    """The footer's line: which index build and corpus state answer (the served snapshot, after any swap)."""
+    health = bot.health()
+    return (f"<small class='build-info'>index {_esc(str(health['build_id']))} · corpus "
+            f"{_esc(str(health['corpus_hash'])[:12])}</small>")
+
+
+def _example_list(lang: str) -> list[str]:
+    table = examples(lang)
+    return [table[t][0] for t in EXAMPLE_TOPICS if table.get(t)]
+
+
+def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
+    def label_updates(lang: str) -> list[Any]:
+        return [
+            gr.update(value=f"## {message('ui_title', lang)}\n{message('ui_subtitle', lang)}"),
+            gr.update(label=message("ui_language", lang)),
+            gr.update(placeholder=message("ui_placeholder", lang)),
+            gr.update(value=message("ui_send", lang)),
+            gr.update(value=message("ui_clear", lang)),
+            gr.update(value=f"**{message('ui_examples', lang)}**"),
+            *[gr.update(value=q) for q in _example_list(lang)],
+            gr.update(label=message("ui_comment", lang)),
+            gr.update(value="👍 " + message("ui_thumbs_up", lang)),
+            gr.update(value="👎 " + message("ui_thumbs_down", lang)),
+            gr.update(label=message("ui_desk_input", lang)),
+            gr.update(label=message("ui_search_box", lang)),
+            gr.update(label=message("ui_tab_chat", lang)),
+            # Staff read Chinese: the desk tab keeps its Chinese name beside the visitor's language.
+            gr.update(label=f"{message('ui_tab_desk', lang)} · 窗口"),
+            gr.update(label=message("ui_tab_search", lang)),
+            gr.update(label=_staff_label("ui_content_report", lang)),
+        ]
+
+    def on_language(choice: str, current: str) -> list[Any]:
+        lang = choice if choice in LANGUAGES else current
+        return [lang, *label_updates(lang)]
+
+    def visitor_turn(question: str, chat: list[dict[str, Any]], history: list[str], choice: str, ui_lang: str):
+        """One visitor turn: the answer (or a friendly message) is appended; labels follow the answer language."""
+        chat = list(chat or [])
+        history = list(history or [])
+        # Detect on a slice (ECHO_CHARS). A lone surrogate cannot be sent to the page, so the echo replaces it.
+        text = question if isinstance(question, str) else ""
+        lang = _guess_lang(text[:ECHO_CHARS], choice)
+        shown = text.encode("utf-8", "replace").decode("utf-8")
+        try:
+            answer = bot.ask(question, history=history, lang=choice if choice in LANGUAGES else None)
+            count_served(store, answer, today(bot.settings))
+            lang = answer.language
+            chat += [{"role": "user", "content": _user_html(shown)},
+                     {"role": "assistant", "content": answer_html(answer)}]
+            history.append(shown)
+            last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids)}
+        except Exception as exc:  # every failure becomes a message in the page, never a traceback
+            chat += [{"role": "user", "content": _user_html(shown[:ECHO_CHARS])},
+                     {"role": "assistant", "content": f'<div class="answer notice" dir="auto">'
+                                                      f"{_esc(_error_text(exc, lang))}</div>"}]
+            last = {}
+        new_ui = lang if choice == AUTO else ui_lang
+        return [chat, history[-HISTORY_TURNS:], "", last, new_ui, *label_updates(new_ui), ""]
+
+    def feedback(verdict: str, comment: str, last: dict[str, Any], ui_lang: str) -> tuple[str, str]:
+        if not last:
+            return comment, ""
+        try:
+            store.add(last["question"], last["answer"], last["language"], last["card_ids"], verdict, comment or "")
+        except Exception:
+            log.exception("could not store feedback")
+            return comment, message("error_generic", ui_lang)
+        return "", "✅ " + message("ui_feedback_thanks", ui_lang)
+
+    def on_like(data: gr.LikeData, chat: list[dict[str, Any]], history: list[str]) -> None:
+        """The chat's own thumbs: stored with the question that led to that answer."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if index < 1 or index >= len(chat or []):
+            return
+        question = _plain(str(chat[index - 1].get("content", "")))
+        answer = _plain(str(chat[index].get("content", "")))
+        try:
+            lang = detect(question).lang
+            store.add(question, answer, lang, [], "up" if data.liked else "down")
+        except Exception:
+            log.exception("could not store feedback")
+
+    def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
+        day = today(bot.settings)
+        try:
+            visitor = bot.ask(question)
+            count_served(store, visitor, day)  # the Chinese copy is the same answer, not counted
+            chinese = visitor if visitor.language == "zh-Hans" else bot.ask(question, lang="zh-Hans")
+        except Exception as exc:
+            text = _error_text(exc, _guess_lang(question, AUTO))
+            return text, text, ""
+        sources = "".join(
+            f"<li>{_esc(c.title)}" + (f' — <a href="{_esc(c.url)}" target="_blank" rel="noopener noreferrer">'
+                                      f"{_esc(c.url)}</a>" if c.url else "") + "</li>"
+            for c in visitor.citations
+        )
+        cards = ", ".join(f"<code>{_esc(c)}</code>" for c in visitor.card_ids) or "–"
+        info = (f"<div><b>{_esc(message('ui_desk_cards', ui_lang))}:</b> {cards} · "
+                f"{_esc(message('ui_answered_in', ui_lang, lang_name=language_name(visitor.language)))} · "
+                f"{_esc(message('ui_valid_as_of', ui_lang, date=visitor.valid_as_of or '–'))}</div>"
+                + _staff_notes_html(bot, visitor.card_ids, day, ui_lang)
+                + f"<div><b>{_esc(message('ui_sources', ui_lang))}</b><ul>{sources}</ul></div>")
+        return visitor.text, chinese.text, info
+
+    def content_report_page(ui_lang: str) -> str:
+        """The desk tab's copy of ``python -m bot content report``: every card, guide and rule table as of today."""
+        try:
+            return html_table(build_report(bot.settings.corpus_dir, today(bot.settings), store))
+        except Exception:
+            log.exception("could not build the content report")
+            return f"<p>{_esc(message('error_generic', ui_lang))}</p>"
+
+    def search(query: str, topic: str, ui_lang: str) -> str:
+        try:
+            hits = bot.search(query, k=SEARCH_HITS, topics=None if topic in ("", "all") else [topic])
+        except Exception as exc:
+            return f"<p>{_esc(_error_text(exc, _guess_lang(query, AUTO)))}</p>"
+        rows = []
+        day = today(bot.settings)
+        for h in hits:
+            c = h.chunk
+            card = bot.cards.get(c.doc_id) if c.kind == "card" else None
+            # An expired card is never shown without its notice, here either.
+            notice = expiry_notice(card, day, c.lang) if card else None
+            source = c.sources[0] if c.sources else None
+            link = (f'<a href="{_esc(source.url)}" target="_blank" rel="noopener noreferrer">{_esc(source.title)}</a>'
+                    if source and source.url else _esc(source.title if source else ""))
+            rows.append(f'<div class="hit" dir="auto"><b>{_esc(c.title)}</b> <small>[{c.kind} · {c.topic} · '
+                        f"{c.lang} · {_esc(message('ui_valid_as_of', ui_lang, date=c.valid_as_of))}]</small>"
+                        f"<p>{_esc(c.text[:SNIPPET_CHARS])}</p>"
+                        + (f"<p class='notice'>{_esc(notice)}</p>" if notice else "")
+                        + f"<small>{link}</small></div><hr>")
+        return "".join(rows) or "<p>–</p>"
+
+    def ask_api(question: str, language: str = AUTO, history: list[str] | None = None) -> dict[str, Any]:
+        """Named API endpoint ``/ask`` for gradio_client: the answer as JSON."""
+        try:
+            answer = bot.ask(question, history=history or [], lang=language if language in LANGUAGES else None)
+        except Exception as exc:
+            return {"error": _error_text(exc, _guess_lang(question, language))}
+        count_served(store, answer, today(bot.settings))
+        return answer.as_json()
+
+    with gr.Blocks(title=message("ui_title", "en")) as app:
+        ui_lang = gr.State("en")
+        history = gr.State([])
+        last = gr.State({})
+        header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
+        language = gr.Dropdown(choices=_language_choices(), value=AUTO, label=message("ui_language", "en"),
+                               elem_id="language", scale=0, min_width=200)
+        with gr.Tabs():
+            with gr.Tab(message("ui_tab_chat", "en"), id="chat") as chat_tab:
+                chat = gr.Chatbot(elem_id="chat", height=460, sanitize_html=True, render_markdown=False,
+                                  feedback_options=("Like", "Dislike"), buttons=["copy"])
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(placeholder=message("ui_placeholder", "en"), show_label=False, lines=1,
+                                     max_lines=6, scale=5, elem_id="question", autofocus=True)
+                    send = gr.Button(message("ui_send", "en"), variant="primary", scale=1, elem_id="send",
+                                     min_width=90)
+                examples_title = gr.Markdown(f"**{message('ui_examples', 'en')}**")
+                with gr.Row(elem_id="examples"):
+                    example_buttons = [gr.Button(q, size="sm", elem_classes="example", min_width=160)
+                                       for q in _example_list("en")]
+                with gr.Row(equal_height=True):
+                    comment = gr.Textbox(label=message("ui_comment", "en"), lines=1, scale=4, elem_id="comment",
+                                         max_length=2000)
+                    up = gr.Button("👍 " + message("ui_thumbs_up", "en"), scale=1, elem_id="thumbs-up", min_width=90)
+                    down = gr.Button("👎 " + message("ui_thumbs_down", "en"), scale=1, elem_id="thumbs-down",
+                                     min_width=90)
+                thanks = gr.Markdown("", elem_id="feedback-thanks")
+                clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
+            with gr.Tab(f"{message('ui_tab_desk', 'en')} · 窗口", id="desk") as desk_tab:
+                desk_in = gr.Textbox(label=message("ui_desk_input", "en"), lines=2, elem_id="desk-question")
+                desk_go = gr.Button(message("ui_send", "en"), variant="primary", elem_id="desk-send")
+                with gr.Row():
+                    desk_visitor = gr.Textbox(label="Visitor's language", lines=8, buttons=["copy"],
+                                              elem_id="desk-visitor", interactive=False)
+                    desk_chinese = gr.Textbox(label="简体中文", lines=8, buttons=["copy"], elem_id="desk-chinese",
+                                              interactive=False)
+                desk_info = gr.HTML(elem_id="desk-info")
+                with gr.Accordion(_staff_label("ui_content_report", "en"), open=False,
+                                  elem_id="content-report") as report_box:
+                    report_out = gr.HTML(elem_id="content-report-table")
+            with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
+                with gr.Row():
+                    search_in = gr.Textbox(label=message("ui_search_box", "en"), scale=4, elem_id="search-query")
+                    topic = gr.Dropdown(choices=[("All topics", "all")] + [(t, t) for t in TOPICS if t != "decline"],
+                                        value="all", label="Topic", scale=1, elem_id="search-topic")
+                search_go = gr.Button(message("ui_tab_search", "en"), elem_id="search-go", size="sm")
+                search_out = gr.HTML(elem_id="search-results")
+            build_check_tab(lambda: (bot.rules, today(bot.settings)), ui_lang)
+        build_info = gr.HTML(elem_id="build-info")
+
+        labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
+                    desk_in, search_in, chat_tab, desk_tab, search_tab, report_box]
+        language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
+        turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
+        for trigger in (send.click, box.submit):
+            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+        for button in example_buttons:
+            button.click(visitor_turn, [button, chat, history, language, ui_lang], turn_outputs,
+                         api_visibility="private")
+        for button, verdict in ((up, "up"), (down, "down")):
+            button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
+                         [comment, thanks], api_visibility="private")
+        chat.like(on_like, [chat, history], None, api_visibility="private")
+        clear.click(lambda: ([], [], {}, ""), None, [chat, history, last, thanks], api_visibility="private")
+        for trigger in (desk_go.click, desk_in.submit):
+            trigger(desk, [desk_in, ui_lang], [desk_visitor, desk_chinese, desk_info], api_visibility="private")
+        report_box.expand(content_report_page, [ui_lang], [report_out], api_visibility="private")
+        for trigger in (search_go.click, search_in.submit):
+            trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
+        app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
+        gr.api(ask_api, api_name="ask")
+    return app
+
+
+def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
+    app = build_app(bot, store)
+    # A burst of visitors waits in the queue instead of failing.
+    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
+               max_file_size="1kb", ssr_mode=False)
