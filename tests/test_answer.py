@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.config import Settings
 from bot.errors import BadInput
 from bot.query.followup import follow_up_of, is_elliptical
 from bot.serve.pipeline import Bot
@@ -161,3 +162,15 @@ def test_other_cities_needs_more_odds_against_a_national_rule(decline_p, answer_
     if not declined:
         assert answer.card_ids == ("refund-steps",)
         assert cards["decline-other-cities"].answer["en"] in answer.text  # what we cannot say about that city
+
+
+def test_a_multi_part_message_gets_the_same_answer_with_its_asks_retrieved_side_by_side(built: Settings) -> None:
+    from dataclasses import replace
+
+    message = ("We fly home from Shenzhen next week. How much tax do I get back on 3000 yuan? "
+               "And can I pay with Alipay using a foreign card? Also, what fee is charged on a 300 yuan payment?")
+    in_turn, side_by_side = Bot.load(replace(built, ask_workers=1)), Bot.load(replace(built, ask_workers=2))
+    assert len(in_turn.understand(message).asks) >= 2  # else this test says nothing
+    first, second = in_turn.ask(message), side_by_side.ask(message)
+    assert (first.text, first.card_ids, first.parts) == (second.text, second.card_ids, second.parts)
+    assert in_turn._ask_pool is None and side_by_side._ask_pool is not None  # the threads really were used

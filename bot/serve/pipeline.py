@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -39,6 +41,7 @@ class Bot:
     snapshot: Snapshot
     llm: Any = None  # an ``LLMAnswerer`` when a backend is configured
     watcher: IndexWatcher | None = None  # notices a rebuilt index (see ``refresh``)
+    _ask_pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)  # made on first use (``_map``)
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Bot:
@@ -190,9 +193,25 @@ class Bot:
             return snap.curated.decline(query.lang, "decline-instructions",
                                         reason="instructions in the question are treated as data")
 
-        answer = compose(query, lambda ask: self._retrieve_ask(snap, query, ask, on), snap.curated, check, snap.rules,
-                         refuse)
+        def retrieve(ask: Ask) -> Context:
+            return self._retrieve_ask(snap, query, ask, on)
+
+        # Every ask's retrieval at once (the embedding is most of a three-ask message's time); compose reads them in
+        # order and retrieves again only what it rereads (a vague ask with the sentence before it).
+        asks = [a for a in query.asks if a.text not in instructions]
+        ready = dict(zip(asks, self._map(retrieve, asks), strict=True))
+        answer = compose(query, lambda ask: ready.get(ask) or retrieve(ask), snap.curated, check, snap.rules, refuse)
         return with_expiry(answer, [c for cid in answer.card_ids if (c := snap.cards.get(cid))], on)
+
+    def _map(self, fn: Callable[[Ask], Context], asks: Sequence[Ask]) -> list[Context]:
+        """``fn`` over ``asks``, side by side on ``settings.ask_workers`` threads (in turn when that is 1 or there is
+        one ask). Same results as in turn: each retrieval is independent and the embedder is thread-safe."""
+        workers = self.settings.ask_workers or (os.cpu_count() or 1)
+        if workers <= 1 or len(asks) <= 1:
+            return [fn(a) for a in asks]
+        if self._ask_pool is None:
+            self._ask_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ask")
+        return list(self._ask_pool.map(fn, asks))
 
     def turns(self, history: Sequence[object]) -> list[str]:
         """Earlier turns fit to reuse: cleaned and capped like a question, and without the ones the guards refuse.
