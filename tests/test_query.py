@@ -152,3 +152,92 @@ def test_a_wording_decline_is_reread_with_context_and_a_subject_decline_stands()
     wording, subject = q.asks
     assert wording.context is not None and _worth_rereading(wording, declined("decline-illegal-work"))
     assert not _worth_rereading(subject, declined("decline-off-topic"))
+
+
+def test_a_numbered_list_of_asks_keeps_its_item_without_a_question_mark():
+    """"4) also … any tips on which EV stocks to buy lol" is an ask like the items before it (it gets its one-line
+    decline); a date before the list stays whole ("Jan 11. 1) Does…" is not the list item "11.")."""
+    asks, background = split("US citizen. NYC → Seoul → Shenzhen on Jan 3, then Shenzhen → Bangkok on Jan 11. "
+                             "1) Does this work for the 240-hour transit? 2) What's my latest exit date? "
+                             "4) also while im there any tips on which EV stocks to buy lol")
+    assert len(asks) == 3 and asks[-1].startswith("4) also")
+    assert any(b.endswith("Bangkok on Jan 11") for b in background)
+    # A numbered line in a message whose list does not ask stays background.
+    assert split("1) We land on 3 Jan. 2) We leave on 9 Jan. Where is the refund counter?")[0] == [
+        "Where is the refund counter?"]
+
+
+def test_a_day_of_the_month_does_not_end_a_sentence():
+    from bot.query.asks import sentences
+
+    assert sentences("Die Airline hat den Flug am 14. gestrichen, der nächste geht am 17. Januar. Was tun?") == [
+        "Die Airline hat den Flug am 14. gestrichen, der nächste geht am 17. Januar", "Was tun?"]
+    assert sentences("It costs 200. Then what?") == ["It costs 200", "Then what?"]
+
+
+def test_a_demonstrative_after_the_asks_own_subject_points_inside_it():
+    """"Ein Kollege meinte, Deutsche dürfen 30 Tage ohne Visum rein – stimmt das?" names what "das" is; "Is this
+    relevant to the TWOV rules?" and "Can I do that on the 240hr visa free?" point back to the sentences before."""
+    q = understand("Ich fahre zu einer Messe nach Shenzhen und arbeite dort drei Tage am Stand. Geht ein Messebesuch "
+                   "mit dem 240-Stunden-Transit? Ein Kollege meinte übrigens, Deutsche dürfen sowieso 30 Tage ohne "
+                   "Visum rein – stimmt das?")
+    assert q.asks[-1].context is None
+    q = understand("In May we fly London - Beijing - Tokyo - Hong Kong - London, four nights in Beijing. Are we ok "
+                   "to fly into Hong Kong ten nights later? Is this relevant to the TWOV rules as I find it confusing?")
+    assert q.asks[-1].context is not None and "Beijing" in q.asks[-1].context
+
+
+def _declining(probabilities: dict[str, float], answered: str):
+    """A curated answerer for compose: the ask naming a subject in ``probabilities`` is declined with that card at
+    that classifier probability, every other ask is answered by the card ``answered``."""
+    from types import SimpleNamespace
+
+    from bot.answer.curated import Context
+    from bot.schema import Answer, Citation, Hit
+
+    def card(card_id: str) -> SimpleNamespace:
+        return SimpleNamespace(card_id=card_id, topic="services" if card_id == answered else "decline")
+
+    class Curated:
+        def __init__(self) -> None:
+            self.cards = {c: card(c) for c in (answered, *probabilities)}
+
+        def answer(self, ctx: Context) -> Answer:
+            if ctx.hits and ctx.hits[0].chunk.doc_id.startswith("decline-"):
+                c = ctx.hits[0].chunk.doc_id
+                return Answer(f"decline text of {c}", ctx.lang, refused=True, card_ids=(c,),
+                              citations=(Citation(c, "", c, f"{c}#en"),))
+            return Answer("answer", ctx.lang, card_ids=(answered,), citations=(Citation(answered, "", answered, "x"),))
+
+        def card_text(self, card: SimpleNamespace, lang: str) -> list[str]:
+            return [f"reviewed text of {card.card_id}"]
+
+    def retrieve(ask):  # type: ignore[no-untyped-def]
+        chunk = SimpleNamespace(doc_id=answered, kind="card")
+        for word, decline in (("medicine", "decline-medical-legal-personal"), ("dim sum", "decline-off-topic")):
+            if word in ask.text:
+                first = SimpleNamespace(doc_id=decline, kind="card")
+                return Context(ask.text, "en", (Hit(first, 1.0, 1, card_probability=probabilities[decline]),  # type: ignore[arg-type]
+                                                Hit(chunk, 0.5, 2, card_probability=0.01)))  # type: ignore[arg-type]
+        return Context(ask.text, "en", (Hit(chunk, 1.0, 1, card_probability=0.9),))  # type: ignore[arg-type]
+
+    return Curated(), retrieve
+
+
+@pytest.mark.parametrize(("probability", "declined_apart"), [(0.96, True), (0.2, False)])
+def test_a_sure_decline_stays_a_part_of_its_own_and_a_wording_decline_shows_its_card(probability, declined_apart):
+    """A declined ask whose retrieval ranks an answered part's card next joins that part only when the decline was
+    unsure; a sure one is declined apart, and a wording decline (medicine, work, overstay) shows its reviewed card,
+    cited, where a subject decline (dim sum) is one line."""
+    from bot.answer.compose import compose
+
+    curated, retrieve = _declining({"decline-medical-legal-personal": probability, "decline-off-topic": 0.99},
+                                   "svc-typhoon-signals")
+    q = understand("We visit Shenzhen in August with two small children. How do typhoon warnings work in Shenzhen? "
+                   "Which fever medicine should we bring for the kids? And any dim sum recs near Luohu?")
+    answer = compose(q, retrieve, curated, lambda *_: None, None)  # type: ignore[arg-type]
+    assert not answer.refused
+    assert [p.refused for p in answer.parts] == ([False, True, True] if declined_apart else [False, True])
+    assert ("reviewed text of decline-medical-legal-personal" in answer.text) == declined_apart
+    assert ("decline-medical-legal-personal" in answer.card_ids) == declined_apart
+    assert "reviewed text of decline-off-topic" not in answer.text  # a subject decline: one line

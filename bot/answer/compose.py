@@ -25,6 +25,11 @@ SAME_SUBJECT_RANKS = 2  # a declined ask whose next card (after the decline) is 
 # Declines about a subject we do not cover, whatever the wording: read with more context they stay out of scope.
 SUBJECT_DECLINES = frozenset({"decline-off-topic", "decline-politics", "decline-investment", "decline-instructions",
                               "decline-other-cities"})
+# A declined ask joins an answered part it seems to be about only when retrieval was unsure of the decline: a confident
+# one ("子ども用の解熱剤は何を持っていけば", "any dim sum recs near Luohu") is a side ask of its own, declined in
+# its own line, even when an answered part's card ranks next.
+FOLD_BELOW = 0.5
+SURE_DECLINE = 0.9  # below this, the decline of a vague ask read again with the sentence before it yields
 # A card found only by reading a wording-declined ask with the sentence before it must already be among the ask's
 # own top hits: context may settle what an ask means, never make it about something else.
 WORDING_RANKS = 5
@@ -36,6 +41,14 @@ class _Part:
     answer: Answer  # the curated answer to this ask alone
     card: Card | None
     hits: tuple[str, ...] = ()  # the card ids retrieval ranked for this ask, best first
+    # The card classifier's probability for the card that answered (a decline: how sure retrieval is of it).
+    probability: float | None = None
+
+    @property
+    def wording_decline(self) -> bool:
+        """Declined for how it is asked (working on a visa-free stay, an overstay, unofficial exchange), not for its
+        subject: the decline card's reviewed text says what applies instead (the visa needed, 12367, a bank)."""
+        return self.answer.refused and self.card is not None and self.card.card_id not in SUBJECT_DECLINES
 
     @property
     def key(self) -> str:
@@ -69,11 +82,20 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
             second = curated.answer(wider)
             alone = {h.chunk.doc_id for h in ctx.hits[:WORDING_RANKS]}
-            if not answer.card_ids or (not second.refused and second.card_ids[:1] and second.card_ids[0] in alone):
+            # Only an unsure decline yields ("Come facciamo?" 0.73, "¿Es legal hacer eso?" 0.64): a sure one ("any dim
+            # sum recs near Luohu" 0.99, "子ども用の解熱剤は何を" 0.96, swapping dollars with a stranger 0.94) is a side
+            # ask of its own, whatever the sentence before it is about. A short ask says too little to have its own
+            # top hits, so the reread's card need not be among them.
+            sure = next((h.card_probability for h in ctx.hits if h.chunk.doc_id == answer.card_ids[0]), None) \
+                if answer.card_ids else None
+            unsure = sure is None or sure < SURE_DECLINE
+            if not answer.card_ids or (not second.refused and second.card_ids[:1] and unsure
+                                       and (second.card_ids[0] in alone or is_short(ask.text))):
                 ctx, answer = wider, second
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
-        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS])
+        probability = next((h.card_probability for h in ctx.hits if card and h.chunk.doc_id == card.card_id), None)
+        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS], probability)
         same = next((p for p in parts if p.key == part.key), None)
         if same is None:
             parts.append(part)
@@ -101,7 +123,12 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     for n, part in enumerate(parts, start=1):
         lines.append(f"**{n}. {_heading(part.ask)}**")
         if part.answer.refused:
-            lines.append(message("part_out_of_scope", query.lang))
+            # Beside answered parts, a wording decline shows its card (what applies instead, with its sources); a
+            # subject decline (restaurants, stocks) is one line.
+            lines.append(_body(part, query.lang, curated) if part.wording_decline
+                         else message("part_out_of_scope", query.lang))
+            if part.wording_decline:
+                citations += [c for c in part.answer.citations if c not in citations]
             out_parts.append(AnswerPart(part.ask, part.answer.card_ids, None, True))
             continue
         check = checks.get(id(part))
@@ -124,7 +151,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         citations += [c for c in check_citations(check, rules) if c not in citations]
     if query.dropped:
         lines.append(message("parts_not_covered", query.lang, asks=" / ".join(_heading(a) for a in query.dropped)))
-    answered = [p.answer for p in parts if not p.answer.refused]
+    answered = [p.answer for p in parts if not p.answer.refused or p.wording_decline]
     escalations = [e for a in answered for e in a.escalation.split(",") if e]
     escalations += [c.result.escalation for c in computed if c.result is not None and c.result.escalation]
     escalations = list(dict.fromkeys(escalations))
@@ -134,7 +161,8 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     return Answer(
         text="\n\n".join(lines), language=query.lang, citations=tuple(citations),
         valid_as_of=min(dates) if dates else "", refused=False,
-        card_ids=tuple(dict.fromkeys(c for p in parts if not p.answer.refused for c in p.answer.card_ids)),
+        card_ids=tuple(dict.fromkeys(c for p in parts if not p.answer.refused or p.wording_decline
+                                     for c in p.answer.card_ids)),
         escalation=",".join(escalations), notes=notes,
         check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
     )
@@ -156,7 +184,8 @@ def _fold_vague_declines(parts: list[_Part]) -> list[_Part]:
     answered = {p.key for p in parts if not p.answer.refused}
     kept: list[_Part] = []
     for part in parts:
-        if part.answer.refused and answered & set(part.hits):
+        unsure = part.probability is None or part.probability < FOLD_BELOW
+        if part.answer.refused and unsure and answered & set(part.hits):
             host = next(p for p in parts if p.key in part.hits and not p.answer.refused)
             host.ask = f"{host.ask} {part.ask}"
             continue

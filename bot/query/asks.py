@@ -26,8 +26,11 @@ MAX_ASKS = 4  # parts an answer may have; more would not read on a phone (the re
 _SENTENCE = re.compile(
     r"(?<=[?？؟!！。])\s*"
     # a full stop before a space, except after an initial or a short abbreviation ("U.S. passport", "e.g. ", "St. ")
-    r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)[.]\s+(?=\S)"
-    r"|\s*\n+\s*|(?<=\S)\s+(?=\(?\d{1,2}[).）]\s)"
+    r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)(?<!\d)[.]\s+(?=\S)"
+    # ... and after a number unless a day of the month goes on ("am 14. gestrichen", "bis zum 17. Januar")
+    r"|(?<=\d)[.]\s+(?=[^\sa-zäöüß])(?!(?:Jan|Feb|Mär|Maer|Apr|Mai|Jun|Jul|Aug|Sep|Okt|Nov|Dez)[a-zä]*\b)"
+    # list items "1) … 2) …", and "1. … 2. …" after a sentence end (not the "11. " of "Bangkok on Jan 11. 1) Does…")
+    r"|\s*\n+\s*|(?<=\S)\s+(?=\(?\d{1,2}[)）]\s)|(?<=[?？!！:;。])\s+(?=\d{1,2}[.]\s)"
     # Thai writes no question mark: a question or polite particle before a space ends the sentence
     r"|(?:(?<=ไหม)|(?<=มั้ย)|(?<=คะ)|(?<=ค่ะ)|(?<=ครับ)|(?<=หรือเปล่า)|(?<=หรือไม่))\s+"
 )
@@ -72,6 +75,9 @@ _JOIN_LATIN = re.compile(
 )
 _JOIN_CJK = re.compile(r"[，,；;、]\s*(?:还有|另外|以及|并且|而且|同时|顺便问一下|順便|另|还|そして|また|それと|あと)?|"
                        r"\s+(?:그리고|또한|또|และ|แล้วก็|อีกเรื่อง|وأيضا|وايضا|و)\s*")
+
+
+_LIST_ITEM = re.compile(r"^\(?\d{1,2}[).）]\s")
 
 
 @dataclass(frozen=True)
@@ -131,9 +137,13 @@ def _opens_question(text: str) -> bool:
 def segments(message: str) -> list[Segment]:
     """The message's sentences and clauses in order, each an ask or background."""
     out: list[Segment] = []
+    listed = [s for s in sentences(message) if _LIST_ITEM.match(s)]
+    # A numbered list whose items ask is a list of asks: "4) also any tips on which EV stocks to buy lol" is one too.
+    list_asks = len(listed) >= 2 and sum(is_question(s) for s in listed) >= 2
     for sentence in sentences(message):
         # "Mau tanya:" / "My questions:" announce the asks; they are not one.
-        if is_question(sentence) and not sentence.rstrip().endswith((":", "：")):
+        announces = sentence.rstrip().endswith((":", "："))
+        if (is_question(sentence) or (list_asks and _LIST_ITEM.match(sentence))) and not announces:
             out += [Segment(clause, True) for clause in _split_clauses(sentence)]
         else:
             out.append(Segment(sentence, False))

@@ -53,6 +53,7 @@ class Query:
 # Alipay? How do I set it up?"): its halves lean on each other, and one retrieval of the whole reads it best
 # (splitting such FAQ-shaped questions cost 5 expected cards on the development set, BENCHMARKS.md).
 SHORT_MESSAGE_WORDS = 15
+SELF_CONTAINED_WORDS = 8  # this many words before a demonstrative: it points inside the ask (``_context``)
 
 Lexicon = Callable[[str], str | None]  # a few Latin-script words -> the language whose cards use them
 Restorer = Callable[[str], str]  # Vietnamese without accents -> with accents
@@ -122,7 +123,13 @@ def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | N
     that says what "that" is, and the ask before it), as a follow-up is with the earlier question. The whole
     background would drown it: the trip, the family, the job."""
     text = parts[at].text
-    if not is_elliptical(text) and not _ANAPHOR.search(fold(text)):
+    elliptical, anaphor = is_elliptical(text), _ANAPHOR.search(fold(text))
+    if not elliptical and not anaphor:
+        return None
+    if not elliptical and anaphor and size_in_words(fold(text)[: anaphor.start()]) >= SELF_CONTAINED_WORDS:
+        # The demonstrative comes after the ask has said its subject ("Ein Kollege meinte, Deutsche dürfen 30 Tage
+        # ohne Visum rein – stimmt das?"): it points inside the ask, and the sentences before it would pull in
+        # another subject (there: the trade fair, read as work). "Is this relevant to the TWOV rules…" points back.
         return None
     before = [s.text for s in parts[max(0, at - 2):at]]
     joined = " ".join(before)
