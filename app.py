@@ -7,6 +7,7 @@ import warnings
 from bot.config import Settings
 from bot.errors import BotError
 from bot.serve.pipeline import Bot
+from bot.serve.threads import apply_threads
 from bot.store.feedback import FeedbackStore
 from bot.web.page import launch
 
@@ -18,6 +19,7 @@ def main() -> int:
     try:
         # A mistyped or malformed BOT_* variable, a missing index or model: one line saying what to do, no traceback.
         settings = Settings.from_env()
+        apply_threads(settings.threads)  # before the model loads: a replica's share of the cores (threads.py)
         bot = Bot.load(settings)
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)

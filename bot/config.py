@@ -94,6 +94,9 @@ class Settings:
     # A running server checks index/CURRENT this often and switches to a build made meanwhile (hotswap.py); 0 checks
     # on every request. Once a second costs one small file read and puts a rebuilt index in use within a second.
     reload_check_seconds: float = 1.0
+    # Threads per process for the embedder (ONNX intra-op), torch and BLAS: cores ÷ replicas when several replicas
+    # share a machine (README "Scale out"); 0 = the libraries' defaults, one per core (bot/serve/threads.py).
+    threads: int = 0
 
     @property
     def model_dir(self) -> Path:

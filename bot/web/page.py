@@ -379,8 +379,12 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
 
 
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
+    from bot.web.health import health_route
+
     app = build_app(bot, store)
-    # A burst of visitors waits in the queue instead of failing.
-    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    # A burst of visitors waits in the queue instead of failing. ``api_open=False``: Gradio otherwise also serves
+    # every queued event at ``/gradio_api/run/<name>``, which skips the queue and its limits (issue #17).
+    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE, api_open=False)
+    # ``/healthz`` for the balancer and the probes, as a route of the same server (deploy/, README "Scale out").
     app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
-               max_file_size="1kb", ssr_mode=False)
+               max_file_size="1kb", ssr_mode=False, app_kwargs={"routes": [health_route(bot)]})
