@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.serve.pipeline import Bot
 from bot.serve.threads import apply_threads
-from bot.store.feedback import FeedbackStore
+from bot.store.postgres import open_store
 from bot.web.page import launch
 
 
@@ -21,12 +21,13 @@ def main() -> int:
         settings = Settings.from_env()
         apply_threads(settings.threads)  # before the model loads: a replica's share of the cores (threads.py)
         bot = Bot.load(settings)
+        store = open_store(settings.feedback_dsn, settings.feedback_db)  # PostgreSQL when BOT_FEEDBACK_DSN is set
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bot.ask("warm-up: tax refund")  # first-call costs (tokenizer, jieba dictionary) before the first visitor
     bot.ask("hoan thue")  # ... and the tables short Latin-script and unaccented Vietnamese questions use
-    launch(bot, FeedbackStore(settings.feedback_db), settings.host, settings.port, settings.concurrency)
+    launch(bot, store, settings.host, settings.port, settings.concurrency)
     return 0
 
 

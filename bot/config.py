@@ -87,6 +87,9 @@ class Settings:
 
     # Visitors' feedback (SQLite). Kept outside the repo: it is data, not code.
     feedback_db: Path = field(default_factory=lambda: _default_data() / "feedback.sqlite3")
+    # Set (``postgresql://user@host/db``): feedback and served counts go to PostgreSQL instead, shared by replicas on
+    # several machines (bot/store/postgres.py). Empty: the SQLite file above, as before.
+    feedback_dsn: str = ""
     # Web server
     host: str = "127.0.0.1"
     port: int = 7860

@@ -191,6 +191,9 @@ def _pg_bin(name: str) -> str:
 class PrivatePostgres:
     """A throwaway PostgreSQL cluster in ``folder``, listening on 127.0.0.1:``port`` only.
 
+    ``folder`` must be reachable by the server's user: as root, a folder made directly under /tmp (not inside a
+    0700 one such as pytest's tmp_path), which is then handed to ``postgres``.
+
     PostgreSQL refuses to run as root; as root, initdb and the server run as the ``postgres`` user of the Debian
     package (the folder is handed to it). Trust authentication is safe here only because it listens on loopback and
     lives for one test session."""
@@ -220,13 +223,16 @@ class PrivatePostgres:
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
         log = self.folder / "postgres.log"
         if not data.exists():
-            subprocess.run([_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", self._user(), "-E", "UTF8",
-                            "--no-sync"], check=True, capture_output=True, preexec_fn=self._demote, timeout=120)
+            made = subprocess.run([_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", self._user(), "-E",
+                                   "UTF8", "--no-sync"], capture_output=True, text=True, preexec_fn=self._demote,
+                                  cwd=self.folder, timeout=120)
+            if made.returncode != 0:
+                raise ProcessError(f"initdb failed in {data}: {made.stderr.strip()[-500:]}")
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [_pg_bin("postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
                  "-k", str(self.folder), "-c", "fsync=on"],
-                stdout=out, stderr=subprocess.STDOUT, preexec_fn=self._demote)
+                stdout=out, stderr=subprocess.STDOUT, preexec_fn=self._demote, cwd=self.folder)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
