@@ -150,7 +150,8 @@ class HAProxy:
         deadline = time.monotonic() + 20
         while not self.stats_socket.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise ProcessError(f"haproxy did not start; see {self.log_path}")
+                tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-800:]
+                raise ProcessError(f"haproxy did not start ({self.log_path}):\n{tail}")
             time.sleep(0.1)
         return self
 
