@@ -171,9 +171,9 @@ def test_without_affinity_gradio_clients_fail(cluster: Cluster) -> None:
         url = f"http://127.0.0.1:{port}"
         time.sleep(2.5)  # first health checks
 
-        def visit(_: int) -> list[bool]:
+        def visit(target: str) -> list[bool]:
             try:
-                client = _client(url)
+                client = _client(target)
             except BaseException:
                 return [False]
             outcomes = []
@@ -185,10 +185,15 @@ def test_without_affinity_gradio_clients_fail(cluster: Cluster) -> None:
             return outcomes
 
         with ThreadPoolExecutor(4) as pool:
-            outcomes = [ok for result in pool.map(visit, range(4)) for ok in result]
+            outcomes = [ok for result in pool.map(visit, [url] * 4) for ok in result]
+            # The same visits through the sticky balancer, at the same time: they all succeed, so what fails above
+            # is the missing affinity, not the replicas or the client code.
+            sticky = [ok for result in pool.map(visit, [cluster.url] * 4) for ok in result]
     finally:
         plain.stop()
+    assert all(sticky) and len(sticky) == 8
     assert not all(outcomes), "without affinity every call succeeded: the affinity test proves nothing"
+    print(f"\nwithout affinity: {outcomes.count(False)} of {len(outcomes)} visits failed")
 
 
 def test_a_killed_replica_costs_at_most_one_request_per_visitor_and_rejoins(cluster: Cluster) -> None:
@@ -220,3 +225,91 @@ def test_a_killed_replica_costs_at_most_one_request_per_visitor_and_rejoins(clus
     assert any(cluster.server_of(c) == "r1" for c in newcomers), [cluster.server_of(c) for c in newcomers]
     for client in newcomers:
         assert _ok(_ask(client, QUESTIONS[2]))
+
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"]
+HOSTILE = "'); DROP TABLE feedback; -- <script>alert(1)</script> %s {0} \u202eمرحبا 🧧 \"quoted\""
+
+
+@pytest.mark.browser
+def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_table(cluster: Cluster) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is missing: make chromium installs it")
+        pytest.skip("chromium not installed")
+    comments = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            pages = {}
+            for _ in range(12):  # new visitors until one is pinned to each replica (leastconn alternates them)
+                context = browser.new_context(viewport={"width": 1100, "height": 900})
+                page = context.new_page()
+                page.goto(cluster.url + "/")
+                page.wait_for_selector("#question textarea", timeout=60_000)
+                server = next((c["value"] for c in context.cookies() if c["name"] == "SRV"), "")
+                if server in ("r1", "r2") and server not in pages:
+                    pages[server] = page
+                else:
+                    context.close()
+                if len(pages) == 2:
+                    break
+            assert set(pages) == {"r1", "r2"}
+            for server, page in pages.items():
+                _page_ask(page, "Can I link a foreign Visa card to Alipay?", 1)
+                answer = _page_ask(page, "and the fees?", 2)  # the follow-up needs this replica's chat state
+                assert "3%" in answer.inner_text()
+                comments[server] = f"{HOSTILE} via {server}"
+                page.fill("#comment textarea", comments[server])
+                page.click("#thumbs-up")
+                page.wait_for_function("document.querySelector('#feedback-thanks').innerText.includes('✅')",
+                                       timeout=30_000)
+                # The desk tab answers in the same page session too.
+                page.get_by_role("tab", name="Service desk · 窗口").click()
+                page.fill("#desk-question textarea", "Can I pay cash if a shop only takes QR codes?")
+                page.click("#desk-send")
+                page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10",
+                                       timeout=60_000)
+        finally:
+            browser.close()
+    with psycopg.connect(cluster.dsn) as db:
+        stored = {row[0] for row in db.execute("SELECT comment FROM feedback WHERE verdict = 'up'")}
+    assert set(comments.values()) <= stored  # byte for byte, from both replicas, in one table
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    out = subprocess.run([sys.executable, "-m", "bot", "feedback", "export"], capture_output=True, text=True,
+                         cwd=PROJECT_ROOT, env={**env, "BOT_FEEDBACK_DSN": cluster.dsn}, timeout=120, check=True)
+    exported = {json.loads(line)["comment"] for line in out.stdout.splitlines()}
+    assert set(comments.values()) <= exported
+
+
+def _page_ask(page, text: str, nth: int):  # type: ignore[no-untyped-def]
+    page.fill("#question textarea", text)
+    page.click("#send")
+    page.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {nth}", timeout=60_000)
+    return page.locator("#chat .answer").nth(nth - 1)
+
+
+def test_a_dead_database_stops_feedback_not_answers(cluster: Cluster, private_postgres: PrivatePostgres) -> None:
+    with psycopg.connect(cluster.dsn) as db:
+        before = db.execute("SELECT id, comment FROM feedback ORDER BY id").fetchall()
+    private_postgres.kill()
+    try:
+        clients = [_client(cluster.url) for _ in range(4)]
+        for client in clients:
+            for question in QUESTIONS[:2]:
+                assert _ok(_ask(client, question))  # answers keep flowing; only the served counts are skipped
+        logs = "".join(r.log_path.read_text(encoding="utf-8", errors="replace") for r in cluster.replicas)
+        assert "served counts not stored" in logs
+    finally:
+        private_postgres.start()
+    with psycopg.connect(cluster.dsn) as db:
+        after = db.execute("SELECT id, comment FROM feedback ORDER BY id").fetchall()
+    assert after == before  # every committed row survived the crash
