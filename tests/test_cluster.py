@@ -7,6 +7,7 @@ The replicas run the configured model and index (the real ones on CI; locally th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import psycopg
 import pytest
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.serve.processes import HAProxy, PrivatePostgres, Replica, free_port, haproxy_env
+from bot.serve.processes import HAProxy, PrivatePostgres, Replica, free_port, get_json, haproxy_env
 
 pytestmark = pytest.mark.cluster
 
@@ -82,7 +83,15 @@ def cluster(private_postgres: PrivatePostgres) -> Iterator[Cluster]:
         db.execute("DROP DATABASE IF EXISTS cluster")
         db.execute("CREATE DATABASE cluster")
     dsn = private_postgres.dsn.rsplit("/", 1)[0] + "/cluster"
-    env = {"BOT_THREADS": "1", "BOT_FEEDBACK_DSN": dsn, "BOT_RELOAD_CHECK_SECONDS": "1"}
+    # The replicas share one index folder: a hard-linked copy of the built one, so that a roll-out test can switch
+    # its CURRENT without touching the project's index.
+    settings = Settings.from_env()
+    index = folder / "index"
+    index.mkdir()
+    build = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    shutil.copytree(settings.index_dir / "builds" / build, index / "builds" / build, copy_function=os.link)
+    (index / "CURRENT").write_text(build + "\n", encoding="utf-8")
+    env = {"BOT_THREADS": "1", "BOT_FEEDBACK_DSN": dsn, "BOT_RELOAD_CHECK_SECONDS": "1", "BOT_INDEX_DIR": str(index)}
     replicas = [Replica(f"r{n}", free_port(), env, folder / f"r{n}.log") for n in (1, 2)]
     port = free_port()
     haproxy = HAProxy(HAPROXY_CFG, haproxy_env(f"127.0.0.1:{port}", [f"127.0.0.1:{r.port}" for r in replicas]),
@@ -231,6 +240,27 @@ CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"]
 HOSTILE = "'); DROP TABLE feedback; -- <script>alert(1)</script> %s {0} \u202eمرحبا 🧧 \"quoted\""
+
+
+def test_a_copied_build_rolls_out_to_every_replica(cluster: Cluster) -> None:
+    """Build once, copy the verified build, point CURRENT at it: every replica swaps to it and reports it."""
+    index = cluster.folder / "index"
+    old = (index / "CURRENT").read_text(encoding="utf-8").strip()
+    new = old + "-rollout"
+    shutil.copytree(index / "builds" / old, index / "builds" / new, copy_function=os.link)
+    (index / ".CURRENT.tmp").write_text(new + "\n", encoding="utf-8")
+    os.replace(index / ".CURRENT.tmp", index / "CURRENT")  # one atomic step, as bot/build/index.py does
+    deadline = time.monotonic() + 60
+    served: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):  # the probe that notices the new build loads it: may take seconds
+            served = {r.name: get_json(r.url + "/healthz", timeout=30)[1].get("build_id") for r in cluster.replicas}
+        if set(served.values()) == {new}:
+            break
+        time.sleep(0.5)
+    assert served == {"r1": new, "r2": new}
+    client = _client(cluster.url)
+    assert _ok(_ask(client, QUESTIONS[0]))
 
 
 @pytest.mark.browser
