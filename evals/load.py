@@ -177,6 +177,18 @@ async def run(url: str, users: int, seconds: float, seed: int = 7, timeout: floa
     return report
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc; 0 where it cannot be read). Unlike
+    throughput, CPU time per request hardly depends on what else shares the machine: it is the figure to size by."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def summarise(results: list[Result], users: int, seconds: float, elapsed: float, queue_sizes: list[int],
               seed: int) -> dict[str, Any]:
     ok = sorted(r.latency_ms for r in results if not r.error)
@@ -221,6 +233,10 @@ def markdown(report: dict[str, Any], settings: Settings) -> str:
         f"| {report['requests']} | {report['completed']} | {report['errors']} | {report['throughput_rps']} req/s "
         f"| {lat['median']} ms | {lat['p95']} ms | {lat['p99']} ms | {lat['max']} ms "
         f"| {report['queue']['max_size_seen']} / {report['queue']['limit']} |",
+        "",
+        f"Server CPU per answer: {report.get('server_cpu_ms_per_request', '–')} ms, i.e. "
+        f"{report.get('requests_per_core_second', '–')} requests per core-second (app processes"
+        f"{' and HAProxy' if 'HAProxy' in report.get('shape', '') else ''}; contention-robust, unlike throughput).",
         "",
         "Requests per language: " + ", ".join(f"{k} {v}" for k, v in report["requests_per_language"].items()),
         "",
@@ -326,9 +342,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"starting app.py on 127.0.0.1:{port} (log: {out / 'server.log'})", file=sys.stderr)
             proc = start_app(port, out / "server.log", Path(tmp) / "feedback.sqlite3")
             url = f"http://127.0.0.1:{port}"
+        pids = [p.pid for p in [proc, *[c.proc for c in cluster]] if p is not None]
         try:
             print(f"{args.users} users for {args.seconds:g}s against {url}", file=sys.stderr)
+            cpu_before = cpu_seconds(pids)
             report = asyncio.run(run(url, args.users, args.seconds, args.seed, args.timeout))
+            if pids and report["completed"]:
+                # Server-side CPU (app processes, and HAProxy with --balancer) per completed answer.
+                cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000 / report["completed"]
+                report["server_cpu_ms_per_request"] = round(cpu_ms, 1)
+                report["requests_per_core_second"] = round(1000 / cpu_ms, 1) if cpu_ms else None
         finally:
             if proc is not None:
                 stop_app(proc)
