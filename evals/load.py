@@ -156,7 +156,9 @@ async def run(url: str, users: int, seconds: float, seed: int = 7, timeout: floa
     # One connection per visitor at least: aiohttp's default pool of 100 would otherwise queue on the client side.
     connector = aiohttp.TCPConnector(limit=0)
     # A session (cookie jar) per visitor over the one connection pool: a balancer's affinity cookie is per visitor.
-    sessions = [aiohttp.ClientSession(connector=connector, connector_owner=False) for _ in range(users + 1)]
+    # unsafe=True: aiohttp's jar otherwise refuses cookies from an IP address such as 127.0.0.1.
+    sessions = [aiohttp.ClientSession(connector=connector, connector_owner=False,
+                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(users + 1)]
     try:
         loop = asyncio.get_running_loop()
         start = loop.time()
