@@ -129,3 +129,30 @@ def test_served_app_healthz_no_queue_bypass_and_a_rebuilt_index(hash_replica: Re
             break
         time.sleep(0.3)
     assert body["build_id"] == new_build and body["corpus_hash"] != before["corpus_hash"]
+
+
+def test_a_failed_feedback_write_is_told_to_the_visitor(built: Settings, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Both thumbs paths (the buttons with a comment, the chat's own thumbs) answer with a message when the store
+    fails, and the comment stays in its box to send again."""
+    import gradio as gr
+
+    from bot.errors import StoreError
+    from bot.messages import message
+    from bot.store.feedback import FeedbackStore
+    from bot.web.page import build_app
+
+    class DeadStore(FeedbackStore):
+        def add(self, *args: object, **kwargs: object) -> int:
+            raise StoreError("feedback database unreachable: connection refused")
+
+    app = build_app(Bot.load(built), DeadStore(tmp_path / "fb.sqlite3"))
+    fns = {getattr(f.fn, "__name__", ""): f.fn for f in app.fns.values()}
+    last = {"question": "q", "answer": "a", "language": "de", "card_ids": []}
+    thumbs_up = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "<lambda>"
+                     and f.fn.__defaults__ == ("up",))
+    assert thumbs_up("mein Kommentar", last, "de") == ("mein Kommentar", message("error_generic", "de"))
+    chat = [{"role": "user", "content": "<div>q</div>"}, {"role": "assistant", "content": "<div>a</div>"}]
+    like = gr.LikeData(target=None, data={"index": 1, "value": "a", "liked": True})
+    assert fns["on_like"](like, chat, [], "fr") == message("error_generic", "fr")
+    assert "could not store feedback" in caplog.text
