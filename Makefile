@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup model index run search test test-fast lint chromium gate audit load
+.PHONY: setup model index run search test test-fast lint chromium services gate audit load
 
 setup: $(STAMP)
 
@@ -33,7 +33,13 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium fonts-noto-cjk fonts-noto-core >/dev/null; }
 
-test: index chromium
+# The cluster tier (tests/test_cluster.py) and the deploy checks run Debian's HAProxy and a private PostgreSQL
+# (started by the tests on loopback in a temp folder; no system service is used or started).
+services:
+	@command -v haproxy >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy postgresql >/dev/null; }
+
+test: index chromium services
 	$(PY) -m ruff check bot tests evals app.py
 	$(PY) -m mypy bot
 	$(PY) -m pytest

@@ -7,7 +7,8 @@ import warnings
 from bot.config import Settings
 from bot.errors import BotError
 from bot.serve.pipeline import Bot
-from bot.store.feedback import FeedbackStore
+from bot.serve.threads import apply_threads
+from bot.store.postgres import open_store
 from bot.web.page import launch
 
 
@@ -18,13 +19,15 @@ def main() -> int:
     try:
         # A mistyped or malformed BOT_* variable, a missing index or model: one line saying what to do, no traceback.
         settings = Settings.from_env()
+        apply_threads(settings.threads)  # before the model loads: a replica's share of the cores (threads.py)
         bot = Bot.load(settings)
+        store = open_store(settings.feedback_dsn, settings.feedback_db)  # PostgreSQL when BOT_FEEDBACK_DSN is set
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bot.ask("warm-up: tax refund")  # first-call costs (tokenizer, jieba dictionary) before the first visitor
     bot.ask("hoan thue")  # ... and the tables short Latin-script and unaccented Vietnamese questions use
-    launch(bot, FeedbackStore(settings.feedback_db), settings.host, settings.port, settings.concurrency)
+    launch(bot, store, settings.host, settings.port, settings.concurrency)
     return 0
 
 

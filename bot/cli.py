@@ -321,6 +321,10 @@ def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
 
     # Read the feedback store only if the app has made one: a report must not create it somewhere new.
     store = FeedbackStore(settings.feedback_db) if settings.feedback_db.exists() else None
+    if settings.feedback_dsn:  # the shared PostgreSQL store of a scale-out (bot/store/postgres.py)
+        from bot.store.postgres import PostgresFeedbackStore
+
+        store = PostgresFeedbackStore(settings.feedback_dsn)
     report = build_report(settings.corpus_dir, today(settings), store)
     as_json = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
     text = markdown(report)
@@ -336,11 +340,13 @@ def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store.feedback import FeedbackStore, export_cases
+    from bot.store.postgres import PostgresFeedbackStore
 
     path = settings.feedback_db
-    if not path.exists():
+    if not settings.feedback_dsn and not path.exists():
         raise BotError(f"No feedback yet: {path} does not exist.")
-    for case in export_cases(FeedbackStore(path)):
+    store = PostgresFeedbackStore(settings.feedback_dsn) if settings.feedback_dsn else FeedbackStore(path)
+    for case in export_cases(store):
         print(json.dumps(case, ensure_ascii=False))
     return 0
 

@@ -90,6 +90,9 @@ class Settings:
 
     # Visitors' feedback (SQLite). Kept outside the repo: it is data, not code.
     feedback_db: Path = field(default_factory=lambda: _default_data() / "feedback.sqlite3")
+    # Set (``postgresql://user@host/db``): feedback and served counts go to PostgreSQL instead, shared by replicas on
+    # several machines (bot/store/postgres.py). Empty: the SQLite file above, as before.
+    feedback_dsn: str = ""
     # Web server
     host: str = "127.0.0.1"
     port: int = 7860
@@ -97,6 +100,9 @@ class Settings:
     # A running server checks index/CURRENT this often and switches to a build made meanwhile (hotswap.py); 0 checks
     # on every request. Once a second costs one small file read and puts a rebuilt index in use within a second.
     reload_check_seconds: float = 1.0
+    # Threads per process for the embedder (ONNX intra-op), torch and BLAS: cores ÷ replicas when several replicas
+    # share a machine (README "Scale out"); 0 = the libraries' defaults, one per core (bot/serve/threads.py).
+    threads: int = 0
 
     @property
     def model_dir(self) -> Path:

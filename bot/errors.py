@@ -50,3 +50,7 @@ class ModelMismatch(BotError):
 
 class ModelUnavailable(BotError):
     """The embedding model is not provisioned, or its files fail verification."""
+
+
+class StoreError(BotError):
+    """A visitor's write (feedback, counts) could not be stored: logged, and the caller tells the visitor."""

@@ -13,7 +13,11 @@ queue answers 503 when full), an ``error`` event, a timeout, a broken connection
 the app. Requests started before the deadline are waited for; throughput is completed answers per second of the
 whole run. The queue length is sampled from ``/gradio_api/queue/status`` to show how close it came to its limit.
 
-Run: ``python evals/load.py --users 50 --seconds 60 [--out reports/load] [--url http://127.0.0.1:7860]``.
+Each visitor has its own cookie jar, as each browser does: behind a balancer with sticky cookies (``--balancer``:
+two replicas of ``app.py`` behind HAProxy on ``deploy/haproxy.cfg``, each with half the cores, BOT_THREADS) every
+visitor stays on its replica.
+
+Run: ``python evals/load.py --users 50 --seconds 60 [--out reports/load] [--url http://127.0.0.1:7860 | --balancer]``.
 Writes ``load.json`` and ``load.md``; exits 1 when any request failed.
 """
 
@@ -151,20 +155,40 @@ async def run(url: str, users: int, seconds: float, seed: int = 7, timeout: floa
     queue_sizes: list[int] = []
     # One connection per visitor at least: aiohttp's default pool of 100 would otherwise queue on the client side.
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # A session (cookie jar) per visitor over the one connection pool: a balancer's affinity cookie is per visitor.
+    # unsafe=True: aiohttp's jar otherwise refuses cookies from an IP address such as 127.0.0.1.
+    sessions = [aiohttp.ClientSession(connector=connector, connector_owner=False,
+                                      cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(users + 1)]
+    try:
         loop = asyncio.get_running_loop()
         start = loop.time()
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_queue(session, url, queue_sizes, stop))
-        await asyncio.gather(*(visitor(n, session, url, questions, seed, start, start + seconds, timeout, results)
-                               for n in range(users)))
+        sampler = asyncio.create_task(sample_queue(sessions[-1], url, queue_sizes, stop))
+        await asyncio.gather(*(visitor(n, sessions[n], url, questions, seed, start, start + seconds, timeout,
+                                       results) for n in range(users)))
         elapsed = loop.time() - start
         stop.set()
         await sampler
+    finally:
+        for session in sessions:
+            await session.close()
+        await connector.close()
     report = summarise(results, users, seconds, elapsed, queue_sizes, seed)
     # Client and server share the machine; anything else running on it shows here and makes the numbers worse.
     report["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     return report
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc; 0 where it cannot be read). Unlike
+    throughput, CPU time per request hardly depends on what else shares the machine: it is the figure to size by."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def summarise(results: list[Result], users: int, seconds: float, elapsed: float, queue_sizes: list[int],
@@ -199,7 +223,7 @@ def summarise(results: list[Result], users: int, seconds: float, elapsed: float,
 def markdown(report: dict[str, Any], settings: Settings) -> str:
     lat = report["latency_ms"]
     lines = [
-        f"# Load test: {report['users']} users × {report['seconds']:g} s",
+        f"# Load test: {report['users']} users × {report['seconds']:g} s ({report.get('shape', 'one app.py')})",
         "",
         f"Real app on loopback (model `{settings.model}`, backend `{settings.embed_backend}`, Gradio concurrency "
         f"{settings.concurrency}, queue limit {report['queue']['limit']}), {report['cpus']} CPUs. Each user asks a "
@@ -211,6 +235,10 @@ def markdown(report: dict[str, Any], settings: Settings) -> str:
         f"| {report['requests']} | {report['completed']} | {report['errors']} | {report['throughput_rps']} req/s "
         f"| {lat['median']} ms | {lat['p95']} ms | {lat['p99']} ms | {lat['max']} ms "
         f"| {report['queue']['max_size_seen']} / {report['queue']['limit']} |",
+        "",
+        f"Server CPU per answer: {report.get('server_cpu_ms_per_request', '–')} ms, i.e. "
+        f"{report.get('requests_per_core_second', '–')} requests per core-second (app processes"
+        f"{' and HAProxy' if 'HAProxy' in report.get('shape', '') else ''}; contention-robust, unlike throughput).",
         "",
         "Requests per language: " + ", ".join(f"{k} {v}" for k, v in report["requests_per_language"].items()),
         "",
@@ -263,6 +291,33 @@ def stop_app(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(30)
 
 
+def start_cluster(tmp: Path, out: Path) -> tuple[str, list[Any]]:
+    """Two replicas of ``app.py`` with half the cores each behind HAProxy on loopback; the URL and the processes."""
+    from bot.serve.processes import HAProxy, Replica, haproxy_env
+
+    threads = str(max(1, (os.cpu_count() or 2) // 2))
+    replicas = [Replica(f"r{n}", free_port(), {"BOT_THREADS": threads, "BOT_FEEDBACK_DB": str(tmp / f"fb{n}.sqlite3")},
+                        out / f"server-r{n}.log") for n in (1, 2)]
+    started: list[Any] = []
+    try:
+        for replica in replicas:
+            started.append(replica.start())
+        for replica in replicas:
+            replica.wait_ready(timeout=600)
+        port = free_port()
+        balancer = HAProxy(ROOT / "deploy" / "haproxy.cfg",
+                           haproxy_env(f"127.0.0.1:{port}", [f"127.0.0.1:{r.port}" for r in replicas]),
+                           out / "haproxy.log", tmp / "haproxy.sock")
+        started.append(balancer.start())
+        time.sleep(5)  # two health checks (rise 2, inter 2 s) before the servers take traffic
+    except BaseException:
+        for process in reversed(started):
+            process.stop()
+        raise
+    print(f"2 replicas (BOT_THREADS={threads}) behind HAProxy on 127.0.0.1:{port}", file=sys.stderr)
+    return f"http://127.0.0.1:{port}", started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
@@ -270,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before one request counts as failed")
     parser.add_argument("--url", help="a running server (default: start app.py on a free loopback port)")
+    parser.add_argument("--balancer", action="store_true",
+                        help="start 2 replicas (BOT_THREADS = cores / 2) behind HAProxy (deploy/haproxy.cfg) and load "
+                             "them through it")
     parser.add_argument("--out", default=str(ROOT / "reports" / "load"), help="folder for load.json and load.md")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -277,19 +335,32 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     proc = None
     url = args.url.rstrip("/") if args.url else ""
+    cluster: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+        if args.balancer and not url:
+            url, cluster = start_cluster(Path(tmp), out)
         if not url:
             port = free_port()
             print(f"starting app.py on 127.0.0.1:{port} (log: {out / 'server.log'})", file=sys.stderr)
             proc = start_app(port, out / "server.log", Path(tmp) / "feedback.sqlite3")
             url = f"http://127.0.0.1:{port}"
+        pids = [p.pid for p in [proc, *[c.proc for c in cluster]] if p is not None]
         try:
             print(f"{args.users} users for {args.seconds:g}s against {url}", file=sys.stderr)
+            cpu_before = cpu_seconds(pids)
             report = asyncio.run(run(url, args.users, args.seconds, args.seed, args.timeout))
+            if pids and report["completed"]:
+                # Server-side CPU (app processes, and HAProxy with --balancer) per completed answer.
+                cpu_ms = (cpu_seconds(pids) - cpu_before) * 1000 / report["completed"]
+                report["server_cpu_ms_per_request"] = round(cpu_ms, 1)
+                report["requests_per_core_second"] = round(1000 / cpu_ms, 1) if cpu_ms else None
         finally:
             if proc is not None:
                 stop_app(proc)
+            for process in reversed(cluster):
+                process.stop()
     report["url"] = url
+    report["shape"] = "2 replicas behind HAProxy" if args.balancer else "one app.py"
     (out / "load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     text = markdown(report, settings)
     (out / "load.md").write_text(text, encoding="utf-8")

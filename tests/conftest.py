@@ -90,3 +90,36 @@ def load_real_bot(settings: Settings | None = None):
         if os.environ.get("CI"):
             raise
         pytest.skip(f"real model or index not available here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A private PostgreSQL for the session (initdb in a temp folder, 127.0.0.1 and a free port, stopped by its PID).
+
+    The folder is made under /tmp itself (not pytest's 0700 tmp_path), because as root the server runs as the
+    Debian package's ``postgres`` user, which must reach it."""
+    import tempfile
+
+    from bot.serve.processes import PrivatePostgres
+
+    folder = Path(tempfile.mkdtemp(prefix="bot-pg-"))
+    server = PrivatePostgres(folder)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_dsn(private_postgres, request) -> str:
+    """A fresh, empty database on the private server for one test; its DSN."""
+    import re
+    import uuid
+
+    import psycopg
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    with psycopg.connect(private_postgres.dsn, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')  # a name we made: letters, digits, underscores
+    return private_postgres.dsn.rsplit("/", 1)[0] + "/" + name

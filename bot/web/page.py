@@ -230,11 +230,11 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             return comment, message("error_generic", ui_lang)
         return "", "✅ " + message("ui_feedback_thanks", ui_lang)
 
-    def on_like(data: gr.LikeData, chat: list[dict[str, Any]], history: list[str]) -> None:
-        """The chat's own thumbs: stored with the question that led to that answer."""
+    def on_like(data: gr.LikeData, chat: list[dict[str, Any]], history: list[str], ui_lang: str) -> str:
+        """The chat's own thumbs: stored with the question that led to that answer; a failed write is said."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index < 1 or index >= len(chat or []):
-            return
+            return ""
         question = _plain(str(chat[index - 1].get("content", "")))
         answer = _plain(str(chat[index].get("content", "")))
         try:
@@ -242,6 +242,8 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             store.add(question, answer, lang, [], "up" if data.liked else "down")
         except Exception:
             log.exception("could not store feedback")
+            return message("error_generic", ui_lang)
+        return ""
 
     def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
         day = today(bot.settings)
@@ -366,7 +368,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
                          [comment, thanks], api_visibility="private")
-        chat.like(on_like, [chat, history], None, api_visibility="private")
+        chat.like(on_like, [chat, history, ui_lang], [thanks], api_visibility="private")
         clear.click(lambda: ([], [], {}, ""), None, [chat, history, last, thanks], api_visibility="private")
         for trigger in (desk_go.click, desk_in.submit):
             trigger(desk, [desk_in, ui_lang], [desk_visitor, desk_chinese, desk_info], api_visibility="private")
@@ -379,8 +381,12 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
 
 
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
+    from bot.web.health import health_route
+
     app = build_app(bot, store)
-    # A burst of visitors waits in the queue instead of failing.
-    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
+    # A burst of visitors waits in the queue instead of failing. ``api_open=False``: Gradio otherwise also serves
+    # every queued event at ``/gradio_api/run/<name>``, which skips the queue and its limits (issue #17).
+    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE, api_open=False)
+    # ``/healthz`` for the balancer and the probes, as a route of the same server (deploy/, README "Scale out").
     app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
-               max_file_size="1kb", ssr_mode=False)
+               max_file_size="1kb", ssr_mode=False, app_kwargs={"routes": [health_route(bot)]})
