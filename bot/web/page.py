@@ -44,6 +44,19 @@ CSS = """
 .content-report table { font-size: 0.85em; }
 .content-report tr.expired td, .content-report tr.review_overdue td { color: #b91c1c; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+/* First view on a phone (#18): title, compact language picker, chat with its welcome and topic chips, and the input
+   all on the first screen of 390x844; the subtitle is in the welcome already. */
+#top-row { align-items: center; flex-wrap: nowrap; gap: 8px; }
+#language { max-width: 190px; }
+#chat .placeholder-content, #chat .placeholder { text-align: start; }
+#chat .examples { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-start; }
+#chat .examples .example { width: auto; flex: 0 0 auto; border-radius: 999px; padding: 5px 12px; min-height: 0; }
+@media (max-width: 640px) {
+  #header h2 { font-size: 1.1em; margin: 0; }
+  #header p { display: none; }
+  #language { max-width: 140px; min-width: 110px !important; }
+  #chat { height: min(430px, calc(100dvh - 330px)) !important; min-height: 260px; }
+}
 """
 
 
@@ -134,7 +147,7 @@ def _guess_lang(text: object, choice: str) -> str:
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return [(f"{message('ui_auto', 'en')} / Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
+    return [("Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
 
 
 def _staff_label(key: str, lang: str) -> str:
@@ -168,6 +181,41 @@ def build_info_html(bot: Bot) -> str:
 def _example_list(lang: str) -> list[str]:
     table = examples(lang)
     return [table[t][0] for t in EXAMPLE_TOPICS if table.get(t)]
+
+
+def topic_chips(lang: str) -> list[dict[str, str]]:
+    """The empty chat's topic chips: the topic's name shown, its first example question sent."""
+    table = examples(lang)
+    return [{"text": table[t][0], "display_text": message(f"topic_{t}", lang)} for t in EXAMPLE_TOPICS if table.get(t)]
+
+
+def welcome(lang: str) -> str:
+    """The empty chat's welcome, in the visitor's language (Markdown; the chat shows it until the first question)."""
+    direction = "rtl" if lang in RTL else "ltr"
+    return (f'<div dir="{direction}" lang="{_esc(lang)}" id="welcome">\n\n**{_esc(message("ui_title", lang))}**\n\n'
+            f"{_esc(message('ui_welcome', lang))}\n\n</div>")
+
+
+def accept_language(header: str) -> str | None:
+    """The first supported language of an HTTP Accept-Language header (q-values in order of preference), if any:
+    the welcome greets a first-time visitor in the phone's language before anything is typed."""
+    ranked = []
+    for n, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-q, n, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag.startswith("zh"):
+            return "zh-Hant" if any(x in tag for x in ("hant", "-tw", "-hk", "-mo")) else "zh-Hans"
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return None
 
 
 def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
@@ -308,13 +356,16 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         ui_lang = gr.State("en")
         history = gr.State([])
         last = gr.State({})
-        header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
-        language = gr.Dropdown(choices=_language_choices(), value=AUTO, label=message("ui_language", "en"),
-                               elem_id="language", scale=0, min_width=200)
+        with gr.Row(elem_id="top-row", equal_height=True):
+            header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
+            # Compact: no label box on the page (the label stays for screen readers), beside the title.
+            language = gr.Dropdown(choices=_language_choices(), value=AUTO, label=message("ui_language", "en"),
+                                   elem_id="language", scale=0, min_width=110, show_label=False, container=False)
         with gr.Tabs():
             with gr.Tab(message("ui_tab_chat", "en"), id="chat") as chat_tab:
                 chat = gr.Chatbot(elem_id="chat", height=460, sanitize_html=True, render_markdown=False,
-                                  feedback_options=("Like", "Dislike"), buttons=["copy"])
+                                  feedback_options=("Like", "Dislike"), buttons=["copy"], show_label=False,
+                                  placeholder=welcome("en"), examples=topic_chips("en"))  # type: ignore[arg-type]
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(placeholder=message("ui_placeholder", "en"), show_label=False, lines=1,
                                      max_lines=6, scale=5, elem_id="question", autofocus=True)
@@ -374,6 +425,24 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
+
+        def chat_welcome(lang: str) -> Any:
+            return gr.update(placeholder=welcome(lang), examples=topic_chips(lang))
+
+        def on_load(request: gr.Request) -> list[Any]:
+            """A first visit greets in the browser's language (the answer still follows the question's language)."""
+            headers = getattr(request, "headers", None) or {}
+            lang = accept_language(str(headers.get("accept-language", ""))) or "en"
+            return [lang, *label_updates(lang), chat_welcome(lang)]
+
+        def on_chip(data: gr.SelectData, chat_now: list[dict[str, Any]], asked: list[str], choice: str, lang: str):
+            value = data.value if isinstance(data.value, dict) else {}
+            return visitor_turn(str(value.get("text", "")), chat_now, asked, choice, lang)
+
+        app.load(on_load, None, [ui_lang, *labelled, chat], api_visibility="private")
+        language.change(lambda choice, lang: chat_welcome(choice if choice in LANGUAGES else lang),
+                        [language, ui_lang], [chat], api_visibility="private")
+        chat.example_select(on_chip, [chat, history, language, ui_lang], turn_outputs, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
