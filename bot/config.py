@@ -94,6 +94,15 @@ class Settings:
     # A running server checks index/CURRENT this often and switches to a build made meanwhile (hotswap.py); 0 checks
     # on every request. Once a second costs one small file read and puts a rebuilt index in use within a second.
     reload_check_seconds: float = 1.0
+    # Service desk (#18). Conversations a visitor hands to staff, under a short code, deleted after this many hours.
+    handoff_db: Path = field(default_factory=lambda: _default_data() / "handoff.sqlite3")
+    handoff_hours: float = 24.0
+    # Staff logins for /desk: a file of ``name:scrypt-hash`` lines (``python -m bot.web.desk add-user FILE NAME``),
+    # or the name of a header set by a trusted reverse proxy that authenticates staff itself; neither: /desk is shut.
+    desk_users: str = ""
+    desk_user_header: str = ""
+    # Requests per minute per client address, on each entry point (visitor page, desk): a burst beyond gets HTTP 429.
+    rate_limit_per_minute: int = 120
 
     @property
     def model_dir(self) -> Path:

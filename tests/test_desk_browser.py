@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.config import PROJECT_ROOT
+from bot.web.desk import hash_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
+STAFF_NAME, STAFF_PASSWORD = "wang", "window-7-password"
+ARABIC_TURNS = ("كم أسترد من الضريبة على مشتريات بقيمة 1000 يوان؟", "هل يمكنني استخدام بطاقة فيزا مع أليباي في شنتشن؟")
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    handoff_db: Path
 
 
 def _free_port() -> int:
@@ -40,7 +51,11 @@ def server(tmp_path_factory):
         pytest.skip("chromium not installed")
     port = _free_port()
     data = tmp_path_factory.mktemp("desk")
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(data / "feedback.sqlite3")}
+    users = data / "desk-users.txt"
+    users.write_text(f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}\n", encoding="utf-8")
+    handoff_db = data / "handoff.sqlite3"
+    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(data / "feedback.sqlite3"),
+           "BOT_HANDOFF_DB": str(handoff_db), "BOT_DESK_USERS": str(users)}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
@@ -56,7 +71,7 @@ def server(tmp_path_factory):
                 time.sleep(0.5)
         else:
             pytest.fail("app did not start in 180 s")
-        yield url
+        yield Server(url, handoff_db)
     finally:
         proc.terminate()
         try:
@@ -84,7 +99,7 @@ def test_phone_first_view_welcomes_in_the_phone_language_with_input_and_examples
     context = browser.new_context(viewport=PHONE, locale="ar-EG", is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
-        page.goto(server)
+        page.goto(server.url)
         page.wait_for_selector("#question textarea", timeout=60_000)
         # The welcome follows the browser's language (Accept-Language) before anything is typed.
         page.wait_for_selector("#chat #welcome[lang=ar]", timeout=30_000)
@@ -99,5 +114,102 @@ def test_phone_first_view_welcomes_in_the_phone_language_with_input_and_examples
         chips.first.tap()
         page.wait_for_selector("#chat .answer", timeout=60_000)
         assert page.locator("#chat .answer").first.get_attribute("lang") == "ar"
+    finally:
+        context.close()
+
+
+def _ask(page, text: str, nth: int):
+    page.fill("#question textarea", text)
+    page.click("#send")
+    page.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {nth}", timeout=60_000)
+    return page.locator("#chat .answer").nth(nth - 1)
+
+
+def _staff_login(browser, server):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "desk")
+    page.wait_for_selector("input[type=password]", timeout=30_000)
+    page.locator("input").first.fill(STAFF_NAME)
+    page.fill("input[type=password]", STAFF_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#desk-code textarea, #desk-code input", timeout=30_000)
+    return context, page
+
+
+def _open_code(page, code: str, expect: str = ".turn") -> None:
+    page.locator("#desk-code textarea, #desk-code input").first.fill(code)
+    page.click("#desk-open")
+    page.wait_for_selector(f"#desk-conversation {expect}", timeout=90_000)
+
+
+def test_arabic_conversation_handed_to_staff_at_the_desk(browser, server):
+    visitor_ctx = browser.new_context(viewport=PHONE, locale="ar-EG", is_mobile=True, has_touch=True)
+    staff_ctx = None
+    try:
+        visitor = visitor_ctx.new_page()
+        visitor.goto(server.url)
+        visitor.wait_for_selector("#question textarea", timeout=60_000)
+        answers = [_ask(visitor, q, n).inner_text() for n, q in enumerate(ARABIC_TURNS, start=1)]
+        visitor.click("#show-staff")
+        visitor.wait_for_selector("#handoff .handoff-code", timeout=30_000)
+        code = visitor.locator("#handoff .handoff-code").inner_text().strip()
+        assert len(code) == 9 and visitor.locator("#handoff svg").count() == 1
+        assert visitor.locator("#handoff .handoff").get_attribute("dir") == "rtl"
+        assert "24" in visitor.locator("#handoff p").inner_text()
+
+        # The visitor's own session cannot open the desk: it gets the staff login, and the desk's API refuses it.
+        visitor.goto(server.url + "desk")
+        visitor.wait_for_selector("input[type=password]", timeout=30_000)
+        assert visitor.locator("#desk-code").count() == 0
+        assert visitor.request.get(server.url + "desk/config").status == 401
+
+        staff_ctx, staff = _staff_login(browser, server)
+        staff.wait_for_function(f"document.querySelector('#desk-user').innerText.includes('{STAFF_NAME}')",
+                                timeout=30_000)
+        _open_code(staff, code.lower())  # typed as heard: lower case, with the dash
+        turns = staff.locator("#desk-conversation .turn")
+        assert turns.count() == 2
+        for n, question in enumerate(ARABIC_TURNS):
+            visitor_side = turns.nth(n).locator(".visitor-side")
+            chinese_side = turns.nth(n).locator(".chinese-side")
+            assert question in visitor_side.inner_text()
+            assert visitor_side.locator(".answer").get_attribute("lang") == "ar"
+            assert visitor_side.locator(".answer").inner_text().strip()[:40] in answers[n]
+            assert chinese_side.locator(".answer").get_attribute("lang") == "zh-Hans"
+            assert sum("\u4e00" <= ch <= "\u9fff" for ch in chinese_side.inner_text()) > 20
+        assert "refund" in turns.nth(0).locator(".staff-meta").inner_text()  # the card (and checker) used
+
+        # Another code, and this one once expired: refused, and the row is gone.
+        _open_code(staff, "ZZZZ-ZZZZ", expect=".not-found")
+        assert staff.locator("#desk-conversation .turn").count() == 0
+        _open_code(staff, code, expect=".turn")  # still open until the clock passes its expiry
+        with sqlite3.connect(server.handoff_db) as db:
+            db.execute("UPDATE handoff SET expires_at = '2000-01-01T00:00:00.000000+00:00'")
+        _open_code(staff, code, expect=".not-found")
+        assert staff.locator("#desk-conversation .turn").count() == 0
+        with sqlite3.connect(server.handoff_db) as db:
+            assert db.execute("SELECT COUNT(*) FROM handoff").fetchone()[0] == 0
+    finally:
+        visitor_ctx.close()
+        if staff_ctx is not None:
+            staff_ctx.close()
+
+
+def test_desk_one_question_and_content_report(browser, server):
+    """What the public page's desk tab did, now behind the login."""
+    context, page = _staff_login(browser, server)
+    try:
+        page.get_by_text("单个问题 · One question").click()
+        page.fill("#desk-question textarea", "Kann ich mit Bargeld bezahlen, wenn ein Laden nur QR-Codes nimmt?")
+        page.click("#desk-send")
+        page.wait_for_selector("#desk-conversation .turn", timeout=60_000)
+        turn = page.locator("#desk-conversation .turn").first
+        assert turn.locator(".visitor-side .answer").get_attribute("lang") == "de"
+        assert turn.locator(".chinese-side .answer").get_attribute("lang") == "zh-Hans"
+        assert "pay-" in turn.locator(".staff-meta").inner_text()
+        page.get_by_text("内容报告 · Content report").click()
+        page.wait_for_selector("#content-report-table table", timeout=60_000)
+        assert "entry-unilateral-30-day" in page.locator("#content-report-table").inner_text()
     finally:
         context.close()

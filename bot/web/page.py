@@ -8,6 +8,7 @@ answer) cannot inject markup.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -24,8 +25,8 @@ from bot.messages import examples, language_name, message
 from bot.schema import LANGUAGES, TOPICS, Answer
 from bot.serve.pipeline import Bot
 from bot.store.feedback import FeedbackStore
+from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.web.check_forms import build_check_tab
-from bot.web.content_report import build_report, html_table
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ CSS = """
 #examples button { white-space: normal; text-align: start; }
 #desk-info .staff-note { color: #b45309; font-weight: 600; }
 .content-report table { font-size: 0.85em; }
+.handoff { text-align: center; padding: 8px; border: 2px dashed #ea580c; border-radius: 8px; }
+.handoff-code { font: 700 2em/1.2 ui-monospace, monospace; letter-spacing: 0.08em; }
+.handoff-qr svg { display: block; margin: 6px auto; }
 .content-report tr.expired td, .content-report tr.review_overdue td { color: #b91c1c; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 /* First view on a phone (#18): title, compact language picker, chat with its welcome and topic chips, and the input
@@ -218,7 +222,24 @@ def accept_language(header: str) -> str | None:
     return None
 
 
-def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
+def qr_svg(text: str) -> str:
+    """A QR code (not Micro QR: phone cameras and desk scanners read the full kind) as inline SVG."""
+    import segno
+
+    return str(segno.make(text, error="m", micro=False).svg_inline(scale=6, dark="#111", light="#fff"))
+
+
+def handoff_html(code: str, hours: float, lang: str) -> str:
+    """The code the visitor shows at the window: big, as a QR code, and what happens to it, in their language."""
+    direction = "rtl" if lang in RTL else "ltr"
+    hours_shown = f"{hours:g}"
+    return (f'<div class="handoff" dir="{direction}" lang="{_esc(lang)}">'
+            f'<div class="handoff-code" dir="ltr">{_esc(shown_code(code))}</div>'
+            f'<div class="handoff-qr">{qr_svg(code)}</div>'
+            f"<p>{_esc(message('ui_handoff_ready', lang, hours=hours_shown))}</p></div>")
+
+
+def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = None) -> gr.Blocks:
     def label_updates(lang: str) -> list[Any]:
         return [
             gr.update(value=f"## {message('ui_title', lang)}\n{message('ui_subtitle', lang)}"),
@@ -231,13 +252,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             gr.update(label=message("ui_comment", lang)),
             gr.update(value="👍 " + message("ui_thumbs_up", lang)),
             gr.update(value="👎 " + message("ui_thumbs_down", lang)),
-            gr.update(label=message("ui_desk_input", lang)),
             gr.update(label=message("ui_search_box", lang)),
             gr.update(label=message("ui_tab_chat", lang)),
-            # Staff read Chinese: the desk tab keeps its Chinese name beside the visitor's language.
-            gr.update(label=f"{message('ui_tab_desk', lang)} · 窗口"),
             gr.update(label=message("ui_tab_search", lang)),
-            gr.update(label=_staff_label("ui_content_report", lang)),
         ]
 
     def on_language(choice: str, current: str) -> list[Any]:
@@ -259,7 +276,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             chat += [{"role": "user", "content": _user_html(shown)},
                      {"role": "assistant", "content": answer_html(answer)}]
             history.append(shown)
-            last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids)}
+            last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids),
+                    # for "Show to staff": the whole answer and the earlier questions it was read with
+                    "json": answer.as_json(), "history": history[:-1][-HISTORY_TURNS:]}
         except Exception as exc:  # every failure becomes a message in the page, never a traceback
             chat += [{"role": "user", "content": _user_html(shown[:ECHO_CHARS])},
                      {"role": "assistant", "content": f'<div class="answer notice" dir="auto">'
@@ -290,36 +309,6 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             store.add(question, answer, lang, [], "up" if data.liked else "down")
         except Exception:
             log.exception("could not store feedback")
-
-    def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
-        day = today(bot.settings)
-        try:
-            visitor = bot.ask(question)
-            count_served(store, visitor, day)  # the Chinese copy is the same answer, not counted
-            chinese = visitor if visitor.language == "zh-Hans" else bot.ask(question, lang="zh-Hans")
-        except Exception as exc:
-            text = _error_text(exc, _guess_lang(question, AUTO))
-            return text, text, ""
-        sources = "".join(
-            f"<li>{_esc(c.title)}" + (f' — <a href="{_esc(c.url)}" target="_blank" rel="noopener noreferrer">'
-                                      f"{_esc(c.url)}</a>" if c.url else "") + "</li>"
-            for c in visitor.citations
-        )
-        cards = ", ".join(f"<code>{_esc(c)}</code>" for c in visitor.card_ids) or "–"
-        info = (f"<div><b>{_esc(message('ui_desk_cards', ui_lang))}:</b> {cards} · "
-                f"{_esc(message('ui_answered_in', ui_lang, lang_name=language_name(visitor.language)))} · "
-                f"{_esc(message('ui_valid_as_of', ui_lang, date=visitor.valid_as_of or '–'))}</div>"
-                + _staff_notes_html(bot, visitor.card_ids, day, ui_lang)
-                + f"<div><b>{_esc(message('ui_sources', ui_lang))}</b><ul>{sources}</ul></div>")
-        return visitor.text, chinese.text, info
-
-    def content_report_page(ui_lang: str) -> str:
-        """The desk tab's copy of ``python -m bot content report``: every card, guide and rule table as of today."""
-        try:
-            return html_table(build_report(bot.settings.corpus_dir, today(bot.settings), store))
-        except Exception:
-            log.exception("could not build the content report")
-            return f"<p>{_esc(message('error_generic', ui_lang))}</p>"
 
     def search(query: str, topic: str, ui_lang: str) -> str:
         try:
@@ -356,6 +345,7 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         ui_lang = gr.State("en")
         history = gr.State([])
         last = gr.State({})
+        turns = gr.State([])  # this conversation's turns, kept in the browser session until "Show to staff"
         with gr.Row(elem_id="top-row", equal_height=True):
             header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
             # Compact: no label box on the page (the label stays for screen readers), beside the title.
@@ -382,19 +372,11 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                     down = gr.Button("👎 " + message("ui_thumbs_down", "en"), scale=1, elem_id="thumbs-down",
                                      min_width=90)
                 thanks = gr.Markdown("", elem_id="feedback-thanks")
-                clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
-            with gr.Tab(f"{message('ui_tab_desk', 'en')} · 窗口", id="desk") as desk_tab:
-                desk_in = gr.Textbox(label=message("ui_desk_input", "en"), lines=2, elem_id="desk-question")
-                desk_go = gr.Button(message("ui_send", "en"), variant="primary", elem_id="desk-send")
                 with gr.Row():
-                    desk_visitor = gr.Textbox(label="Visitor's language", lines=8, buttons=["copy"],
-                                              elem_id="desk-visitor", interactive=False)
-                    desk_chinese = gr.Textbox(label="简体中文", lines=8, buttons=["copy"], elem_id="desk-chinese",
-                                              interactive=False)
-                desk_info = gr.HTML(elem_id="desk-info")
-                with gr.Accordion(_staff_label("ui_content_report", "en"), open=False,
-                                  elem_id="content-report") as report_box:
-                    report_out = gr.HTML(elem_id="content-report-table")
+                    show_staff = gr.Button(message("ui_show_staff", "en"), size="sm", elem_id="show-staff",
+                                           visible=handoffs is not None)
+                    clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
+                handoff_out = gr.HTML(elem_id="handoff")
             with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
                 with gr.Row():
                     search_in = gr.Textbox(label=message("ui_search_box", "en"), scale=4, elem_id="search-query")
@@ -405,23 +387,43 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             build_check_tab(lambda: (bot.rules, today(bot.settings)), ui_lang)
         build_info = gr.HTML(elem_id="build-info")
 
+        # The staff desk is no longer a tab of the public page: it is /desk, behind a login (desk.py).
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
-                    desk_in, search_in, chat_tab, desk_tab, search_tab, report_box]
+                    search_in, chat_tab, search_tab]
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
+        def record(seen: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            if not seen or "json" not in seen:  # a failed turn (a message, no answer) is not handed over
+                return kept
+            turn = Turn(seen["question"], seen["language"], seen["json"], tuple(seen.get("history", ())))
+            return [*(kept or []), turn.as_json()][-HISTORY_TURNS * 3:]
+
+        def show_to_staff(kept: list[dict[str, Any]], lang: str) -> str:
+            if handoffs is None:
+                return ""
+            if not kept:
+                return f"<p class='notice'>{_esc(message('ui_handoff_nothing', lang))}</p>"
+            try:
+                made = handoffs.create([Turn.from_json(t) for t in kept])
+            except Exception:
+                log.exception("could not create a handoff")
+                return f"<p class='notice'>{_esc(message('error_generic', lang))}</p>"
+            return handoff_html(made.code, handoffs.ttl.total_seconds() / 3600, lang)
+
         for trigger in (send.click, box.submit):
-            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs,
+                    api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
         for button in example_buttons:
             button.click(visitor_turn, [button, chat, history, language, ui_lang], turn_outputs,
-                         api_visibility="private")
+                         api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
+        show_staff.click(show_to_staff, [turns, ui_lang], [handoff_out], api_visibility="private").then(
+            None, None, None, js="() => document.querySelector('#handoff')?.scrollIntoView({block: 'center'})")
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
                          [comment, thanks], api_visibility="private")
         chat.like(on_like, [chat, history], None, api_visibility="private")
-        clear.click(lambda: ([], [], {}, ""), None, [chat, history, last, thanks], api_visibility="private")
-        for trigger in (desk_go.click, desk_in.submit):
-            trigger(desk, [desk_in, ui_lang], [desk_visitor, desk_chinese, desk_info], api_visibility="private")
-        report_box.expand(content_report_page, [ui_lang], [report_out], api_visibility="private")
+        clear.click(lambda: ([], [], {}, "", [], ""), None, [chat, history, last, thanks, turns, handoff_out],
+                    api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
@@ -442,14 +444,18 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         app.load(on_load, None, [ui_lang, *labelled, chat], api_visibility="private")
         language.change(lambda choice, lang: chat_welcome(choice if choice in LANGUAGES else lang),
                         [language, ui_lang], [chat], api_visibility="private")
-        chat.example_select(on_chip, [chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+        chat.example_select(on_chip, [chat, history, language, ui_lang], turn_outputs,
+                            api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
+        # The button follows the interface language (kept out of ``labelled``: it is absent without a store).
+        ui_lang.change(lambda lang: gr.update(value=message("ui_show_staff", lang)), [ui_lang], [show_staff],
+                       api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
 
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
-    app = build_app(bot, store)
-    # A burst of visitors waits in the queue instead of failing.
-    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
-    app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
-               max_file_size="1kb", ssr_mode=False)
+    """The visitor page at / and the staff desk at /desk in one server (desk.py); a burst of visitors waits in the
+    queue (QUEUE_SIZE) instead of failing."""
+    from bot.web.desk import serve
+
+    serve(bot, store, dataclasses.replace(bot.settings, host=host, port=port, concurrency=concurrency))
