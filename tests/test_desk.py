@@ -162,3 +162,21 @@ def test_server_keeps_the_desk_behind_its_login(built, tmp_path):
     closed = Settings(**{**built.__dict__, "handoff_db": tmp_path / "h.sqlite3"})
     with TestClient(build_server(Bot.load(closed), FeedbackStore(tmp_path / "fb.sqlite3"), closed)) as anyone:
         assert anyone.get("/desk/").status_code == 404 and anyone.get("/").status_code == 200
+
+
+def test_deadlines_from_checker_json_become_ics_events():
+    import icalendar
+
+    from bot.web.ics import deadline_of, ics_bytes
+
+    transit = {"checker": "transit", "values": {"deadline": "2026-12-14T00:00:00", "last_day": "2026-12-13"}}
+    refund = {"checker": "refund", "values": {}, "findings": [
+        {"key": "refund.days_ok", "params": {"days": 40, "max": 90, "last_day": "2027-03-01"}}]}
+    assert deadline_of(None) is None and deadline_of({"checker": "transit", "values": {}}) is None
+    assert deadline_of({"checker": "refund", "findings": [{"key": "refund.days_late", "params": {}}]}) is None
+    event = icalendar.Calendar.from_ical(ics_bytes(deadline_of(transit), "ar")).walk("VEVENT")[0]
+    end = event.decoded("dtend")
+    assert end.isoformat() == "2026-12-14T00:00:00+08:00" and "240" in str(event["summary"])
+    assert "12367" in str(event["description"]) and "الخط الساخن" in str(event["description"])
+    event = icalendar.Calendar.from_ical(ics_bytes(deadline_of(refund), "de")).walk("VEVENT")[0]
+    assert event.decoded("dtstart").isoformat() == "2027-03-01" and "90 Tagen" in str(event["summary"])

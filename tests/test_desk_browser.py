@@ -213,3 +213,63 @@ def test_desk_one_question_and_content_report(browser, server):
         assert "entry-unilateral-30-day" in page.locator("#content-report-table").inner_text()
     finally:
         context.close()
+
+
+def _count(text: str, *ranges: tuple[str, str]) -> int:
+    return sum(any(lo <= ch <= hi for lo, hi in ranges) for ch in text)
+
+
+ARABIC = (("\u0600", "\u06ff"), ("\ufb50", "\ufdff"), ("\ufe70", "\ufeff"))  # letters and shaped forms
+CJK = (("\u4e00", "\u9fff"), ("\u2e80", "\u2fdf"))  # ideographs, and radicals some PDF text maps use
+
+
+def test_print_slip_to_pdf_has_both_scripts_sources_and_hotline(browser, server, tmp_path):
+    from pypdf import PdfReader
+
+    context = browser.new_context(viewport=PHONE, locale="ar-EG")
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, ARABIC_TURNS[0], 1)
+        # Headless Chromium cannot open a print dialog: record that the button asked for one, then print to PDF.
+        page.evaluate("window.print = () => { window.__printed = true; }")
+        page.click("#print-answer")
+        page.wait_for_selector("#print-slip .turn", state="attached", timeout=60_000)
+        page.wait_for_function("window.__printed === true", timeout=10_000)
+        assert not page.locator("#print-slip").is_visible()  # on screen the slip stays hidden
+        page.emulate_media(media="print")
+        pdf = tmp_path / "slip.pdf"
+        page.pdf(path=str(pdf), format="A4")
+        text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+        assert _count(text, *ARABIC) > 50 and _count(text, *CJK) > 50
+        assert "12367" in text and "12345" in text and "2026" in text  # hotlines and the valid-as-of date
+        assert "Try one of these" not in text and "جرّب أحد هذه الأسئلة" not in text  # the page itself is not printed
+    finally:
+        context.close()
+
+
+def test_transit_deadline_as_an_ics_file(browser, server):
+    import icalendar
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(page, "I land at Shenzhen Bao'an on 3 December 2026 at 15:00 with a US passport, flying on to Tokyo. "
+                   "When must I leave?", 1)
+        page.wait_for_selector("#ics", state="visible", timeout=30_000)
+        with page.expect_download() as download:
+            page.click("#ics")
+        cal = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes())
+        (event,) = cal.walk("VEVENT")
+        end = event.decoded("dtend")
+        assert (end.year, end.month, end.day, end.hour) == (2026, 12, 14, 0)  # 24:00 on 13 December, China time
+        assert end.utcoffset().total_seconds() == 8 * 3600
+        assert "12367" in str(event["description"]) and "12345" in str(event["description"])
+        # A question without a computed deadline offers no file.
+        _ask(page, "Can I use Alipay with my Visa card?", 2)
+        page.wait_for_selector("#ics", state="hidden", timeout=30_000)
+    finally:
+        context.close()

@@ -80,15 +80,16 @@ DESK_CSS = """
 .staff-note { color: #b45309; font-weight: 600; }
 .slip-head, .slip-foot { display: none; }
 @media (max-width: 700px) { .side-by-side { grid-template-columns: 1fr; } }
-@media print {
-  body * { visibility: hidden; }
-  #desk-conversation, #desk-conversation * { visibility: visible; }
-  #desk-conversation { position: absolute; left: 0; top: 0; width: 100%; }
-  .slip-head, .slip-foot { display: block; }
-  .turn { break-inside: avoid; }
-  a { color: inherit; }
-}
 """
+# As page.PRINT_HEAD: a plain <style> in the head, since Gradio rewrites its ``css`` selectors.
+DESK_PRINT_HEAD = """<style media="print">
+body * { visibility: hidden !important; }
+#desk-conversation, #desk-conversation * { visibility: visible !important; }
+#desk-conversation { position: absolute; left: 0; top: 0; width: 100%; }
+#desk-conversation .slip-head, #desk-conversation .slip-foot { display: block !important; margin: 8px 0; }
+#desk-conversation .turn { break-inside: avoid; }
+#desk-conversation a { color: inherit; text-decoration: none; }
+</style>"""
 
 
 def _esc(text: object) -> str:
@@ -185,7 +186,10 @@ def hotline_html(lang: str) -> str:
     return "".join(f"<div>{_esc(line)}</div>" for line in lines)
 
 
-def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = "", expires: str = "") -> str:
+def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = "", expires: str = "",
+                      staff: bool = True) -> str:
+    """Each turn in the visitor's language and Chinese side by side; printed, a slip with a head and the hotlines.
+    ``staff=False`` (the visitor's own print) leaves out the cards, checker values and staff notes."""
     from bot.web.page import _staff_notes_html, answer_html  # the page's own rendering, one look for both
 
     lang = turns[0].language if turns else "en"
@@ -213,9 +217,13 @@ def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = 
             f"<p class='question' dir='{direction}' lang='{_esc(turn.language)}'>{_esc(turn.question)}</p>"
             f"{answer_html(visitor)}</div>"
             f"<div class='chinese-side'><div class='label'>{_esc(STAFF['chinese'])}</div>{chinese_html}</div>"
-            f"</div><div class='staff-meta'><b>{_esc(STAFF['cards'])}:</b> {cards}"
-            f"{_staff_notes_html(bot, visitor.card_ids, day, CHINESE)}{check_table(visitor.check)}</div></div>")
-    parts.append(f"<div class='slip-foot'><b>{_esc(STAFF['hotline'])}</b>{hotline_html(lang)}"
+            "</div>"
+            + (f"<div class='staff-meta'><b>{_esc(STAFF['cards'])}:</b> {cards}"
+               f"{_staff_notes_html(bot, visitor.card_ids, day, CHINESE)}{check_table(visitor.check)}</div>"
+               if staff else "")
+            + "</div>")
+    hotline = f"{message('ui_hotline', lang)} · {message('ui_hotline', CHINESE)}"
+    parts.append(f"<div class='slip-foot'><b>{_esc(hotline)}</b>{hotline_html(lang)}"
                  + (hotline_html(CHINESE) if lang != CHINESE else "") + "</div>")
     return "".join(parts)
 
@@ -289,7 +297,7 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
     in front of both."""
     import fastapi
 
-    from bot.web.page import CSS, QUEUE_SIZE, build_app
+    from bot.web.page import CSS, PRINT_HEAD, QUEUE_SIZE, build_app
     from bot.web.ratelimit import RateLimitMiddleware
 
     if settings.handoff_hours <= 0:
@@ -307,13 +315,15 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
         if settings.desk_users:
             accounts = load_accounts(Path(settings.desk_users).expanduser())
             server = gr.mount_gradio_app(server, desk, path="/desk", auth=password_check(accounts),
-                                         auth_message=STAFF["login"], css=DESK_CSS, show_error=False,
+                                         auth_message=STAFF["login"], css=DESK_CSS, head=DESK_PRINT_HEAD,
+                                         show_error=False,
                                          ssr_mode=False, max_file_size="1kb")
         else:
             header = settings.desk_user_header.lower()
             server = gr.mount_gradio_app(server, desk, path="/desk",
                                          auth_dependency=lambda request: request.headers.get(header) or None,
-                                         css=DESK_CSS, show_error=False, ssr_mode=False, max_file_size="1kb")
+                                         css=DESK_CSS, head=DESK_PRINT_HEAD, show_error=False, ssr_mode=False,
+                                         max_file_size="1kb")
     else:
         @server.get("/desk")
         @server.get("/desk/{rest:path}")
@@ -323,8 +333,8 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
 
     page = build_app(bot, store, handoffs)
     page.queue(default_concurrency_limit=settings.concurrency, max_size=QUEUE_SIZE)
-    server = gr.mount_gradio_app(server, page, path="", css=CSS, footer_links=["api"], show_error=False,
-                                 ssr_mode=False, max_file_size="1kb")
+    server = gr.mount_gradio_app(server, page, path="", css=CSS, head=PRINT_HEAD, footer_links=["api"],
+                                 show_error=False, ssr_mode=False, max_file_size="1kb")
     return RateLimitMiddleware(server, settings.rate_limit_per_minute)
 
 

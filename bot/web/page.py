@@ -12,7 +12,9 @@ import dataclasses
 import html
 import logging
 import re
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -27,6 +29,7 @@ from bot.serve.pipeline import Bot
 from bot.store.feedback import FeedbackStore
 from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.web.check_forms import build_check_tab
+from bot.web.ics import deadline_of, ics_bytes
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ CSS = """
 #examples button { white-space: normal; text-align: start; }
 #desk-info .staff-note { color: #b45309; font-weight: 600; }
 .content-report table { font-size: 0.85em; }
+#print-slip { display: none; }
 .handoff { text-align: center; padding: 8px; border: 2px dashed #ea580c; border-radius: 8px; }
 .handoff-code { font: 700 2em/1.2 ui-monospace, monospace; letter-spacing: 0.08em; }
 .handoff-qr svg { display: block; margin: 6px auto; }
@@ -63,6 +67,19 @@ CSS = """
 }
 """
 
+# The print view, as a plain <style> in the page's head: Gradio rewrites the selectors of its ``css`` (``body`` among
+# them), and printing must hide the whole page but the slip. The browser prints, so every script is shaped by the same
+# engine that shows it (Arabic, Thai, CJK).
+PRINT_HEAD = """<style media="print">
+body * { visibility: hidden !important; }
+#print-slip, #print-slip * { visibility: visible !important; }
+#print-slip { display: block !important; position: absolute; left: 0; top: 0; width: 100%; }
+#print-slip .slip-head, #print-slip .slip-foot { display: block; margin: 8px 0; }
+#print-slip .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+#print-slip .turn { border-top: 2px solid #444; padding-top: 6px; }
+#print-slip .label { font-size: 0.8em; }
+#print-slip a { color: inherit; text-decoration: none; }
+</style>"""
 
 _HEADING = re.compile(r"\*\*(.+)\*\*")  # a part's heading in a multi-part answer (compose.py)
 OPEN_SOURCES = 4  # more sources than this fold under their count
@@ -377,6 +394,11 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
                                            visible=handoffs is not None)
                     clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
                 handoff_out = gr.HTML(elem_id="handoff")
+                with gr.Row():
+                    print_answer = gr.Button(message("ui_print", "en"), size="sm", elem_id="print-answer")
+                    calendar = gr.DownloadButton(message("ui_add_calendar", "en"), size="sm", elem_id="ics",
+                                                 visible=False)
+                slip = gr.HTML(elem_id="print-slip")  # shown only when printing (CSS @media print)
             with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
                 with gr.Row():
                     search_in = gr.Textbox(label=message("ui_search_box", "en"), scale=4, elem_id="search-query")
@@ -392,11 +414,42 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
                     search_in, chat_tab, search_tab]
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
-        def record(seen: dict[str, Any], kept: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ics_dir = Path(tempfile.mkdtemp(prefix="bot-ics-"))
+
+        def record(seen: dict[str, Any], kept: list[dict[str, Any]], lang: str) -> tuple[list[dict[str, Any]], Any]:
+            """After a turn: keep it for "Show to staff" and "Print", and offer its deadline as an .ics file."""
             if not seen or "json" not in seen:  # a failed turn (a message, no answer) is not handed over
-                return kept
+                return kept, gr.update(visible=False)
             turn = Turn(seen["question"], seen["language"], seen["json"], tuple(seen.get("history", ())))
-            return [*(kept or []), turn.as_json()][-HISTORY_TURNS * 3:]
+            return [*(kept or []), turn.as_json()][-HISTORY_TURNS * 3:], calendar_file(seen["json"], lang)
+
+        def calendar_file(answer: dict[str, Any], lang: str) -> Any:
+            deadline = deadline_of(answer.get("check"))
+            if deadline is None:
+                return gr.update(visible=False)
+            try:
+                data = ics_bytes(deadline, str(answer.get("language") or lang))
+                path = ics_dir / f"deadline-{deadline.kind}-{deadline.day.isoformat()}-{answer.get('language')}.ics"
+                path.write_bytes(data)
+            except Exception:
+                log.exception("could not write a calendar file")
+                return gr.update(visible=False)
+            return gr.update(value=str(path), visible=True, label=message("ui_add_calendar", lang))
+
+        def print_slip(kept: list[dict[str, Any]]) -> str:
+            """The last answer as a one-page slip in the visitor's language and Chinese (the browser prints it)."""
+            from bot.web.desk import conversation_html
+
+            if not kept:
+                return ""
+            try:
+                return conversation_html(bot, (Turn.from_json(kept[-1]),), today(bot.settings), staff=False)
+            except Exception:
+                log.exception("could not build the print slip")
+                return ""
+
+        after_turn: dict[str, Any] = {"fn": record, "inputs": [last, turns, ui_lang], "outputs": [turns, calendar],
+                                      "api_visibility": "private"}
 
         def show_to_staff(kept: list[dict[str, Any]], lang: str) -> str:
             if handoffs is None:
@@ -412,18 +465,20 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
 
         for trigger in (send.click, box.submit):
             trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs,
-                    api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
+                    api_visibility="private").then(**after_turn)
         for button in example_buttons:
             button.click(visitor_turn, [button, chat, history, language, ui_lang], turn_outputs,
-                         api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
+                         api_visibility="private").then(**after_turn)
+        print_answer.click(print_slip, [turns], [slip], api_visibility="private").then(
+            None, None, None, js="() => window.print()")
         show_staff.click(show_to_staff, [turns, ui_lang], [handoff_out], api_visibility="private").then(
             None, None, None, js="() => document.querySelector('#handoff')?.scrollIntoView({block: 'center'})")
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
                          [comment, thanks], api_visibility="private")
         chat.like(on_like, [chat, history], None, api_visibility="private")
-        clear.click(lambda: ([], [], {}, "", [], ""), None, [chat, history, last, thanks, turns, handoff_out],
-                    api_visibility="private")
+        clear.click(lambda: ([], [], {}, "", [], "", "", gr.update(visible=False)), None,
+                    [chat, history, last, thanks, turns, handoff_out, slip, calendar], api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
@@ -445,10 +500,11 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
         language.change(lambda choice, lang: chat_welcome(choice if choice in LANGUAGES else lang),
                         [language, ui_lang], [chat], api_visibility="private")
         chat.example_select(on_chip, [chat, history, language, ui_lang], turn_outputs,
-                            api_visibility="private").then(record, [last, turns], [turns], api_visibility="private")
+                            api_visibility="private").then(**after_turn)
         # The button follows the interface language (kept out of ``labelled``: it is absent without a store).
-        ui_lang.change(lambda lang: gr.update(value=message("ui_show_staff", lang)), [ui_lang], [show_staff],
-                       api_visibility="private")
+        ui_lang.change(lambda lang: (gr.update(value=message("ui_show_staff", lang)),
+                                     gr.update(value=message("ui_print", lang))),
+                       [ui_lang], [show_staff, print_answer], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
