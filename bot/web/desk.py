@@ -44,6 +44,7 @@ from bot.store.handoff import HandoffStore, Turn, shown_code
 log = logging.getLogger(__name__)
 
 CHINESE = "zh-Hans"
+GRACE_SECONDS = 5
 CHINA_TIME = ZoneInfo("Asia/Shanghai")  # the window's clock
 STAFF = {
     "title": "服务窗口 · Service desk",
@@ -342,7 +343,10 @@ def serve(bot: Bot, store: FeedbackStore, settings: Settings) -> None:
     import uvicorn
 
     log.info("visitor page at http://%s:%d/, staff desk at /desk", settings.host, settings.port)
-    uvicorn.run(build_server(bot, store, settings), host=settings.host, port=settings.port, log_level="warning")
+    # A stop (SIGTERM) waits at most GRACE seconds for open requests: a client holding a stream open (gradio_client
+    # keeps one) would otherwise hold the process up indefinitely.
+    uvicorn.run(build_server(bot, store, settings), host=settings.host, port=settings.port, log_level="warning",
+                timeout_graceful_shutdown=GRACE_SECONDS)
 
 
 # ---------------------------------------------------------------- accounts file tool
