@@ -180,3 +180,18 @@ def test_deadlines_from_checker_json_become_ics_events():
     assert "12367" in str(event["description"]) and "الخط الساخن" in str(event["description"])
     event = icalendar.Calendar.from_ical(ics_bytes(deadline_of(refund), "de")).walk("VEVENT")[0]
     assert event.decoded("dtstart").isoformat() == "2027-03-01" and "90 Tagen" in str(event["summary"])
+
+
+def test_desk_behind_a_trusted_proxy_header(built, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from bot.config import Settings
+    from bot.serve.pipeline import Bot
+    from bot.store.feedback import FeedbackStore
+    from bot.web.desk import build_server
+
+    settings = Settings(**{**built.__dict__, "handoff_db": tmp_path / "h.sqlite3", "desk_user_header": "X-Staff-User"})
+    with TestClient(build_server(Bot.load(settings), FeedbackStore(tmp_path / "fb.sqlite3"), settings)) as client:
+        assert client.get("/desk/config").status_code == 401
+        assert client.get("/desk/config", headers={"X-Staff-User": "li"}).status_code == 200
+        assert client.get("/desk", follow_redirects=False).headers["location"] == "/desk/"

@@ -183,8 +183,9 @@ def check_table(check: Mapping[str, Any] | None) -> str:
 
 
 def hotline_html(lang: str) -> str:
+    direction = "rtl" if lang == "ar" else "ltr"
     lines = [message("escalation_12367", lang), message("escalation_12345", lang)]
-    return "".join(f"<div>{_esc(line)}</div>" for line in lines)
+    return "".join(f"<div dir='{direction}' lang='{_esc(lang)}'>{_esc(line)}</div>" for line in lines)
 
 
 def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = "", expires: str = "",

@@ -57,6 +57,7 @@ CSS = """
 #top-row { align-items: center; flex-wrap: nowrap; gap: 8px; }
 #language { max-width: 190px; }
 #chat .placeholder-content, #chat .placeholder { text-align: start; }
+#welcome { padding: 0 12px; }
 #chat .examples { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-start; }
 #chat .examples .example { width: auto; flex: 0 0 auto; border-radius: 999px; padding: 5px 12px; min-height: 0; }
 @media (max-width: 640px) {
@@ -392,12 +393,11 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
                 with gr.Row():
                     show_staff = gr.Button(message("ui_show_staff", "en"), size="sm", elem_id="show-staff",
                                            visible=handoffs is not None)
-                    clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
-                handoff_out = gr.HTML(elem_id="handoff")
-                with gr.Row():
                     print_answer = gr.Button(message("ui_print", "en"), size="sm", elem_id="print-answer")
                     calendar = gr.DownloadButton(message("ui_add_calendar", "en"), size="sm", elem_id="ics",
                                                  visible=False)
+                    clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
+                handoff_out = gr.HTML(elem_id="handoff")
                 slip = gr.HTML(elem_id="print-slip")  # shown only when printing (CSS @media print)
             with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
                 with gr.Row():
