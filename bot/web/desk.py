@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CHINESE = "zh-Hans"
 GRACE_SECONDS = 5
+STAFF_SECOND = "en"  # the staff texts' second language, after Chinese (as the labels below)
 CHINA_TIME = ZoneInfo("Asia/Shanghai")  # the window's clock
 STAFF = {
     "title": "服务窗口 · Service desk",
@@ -221,7 +222,7 @@ def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = 
             f"<div class='chinese-side'><div class='label'>{_esc(STAFF['chinese'])}</div>{chinese_html}</div>"
             "</div>"
             + (f"<div class='staff-meta'><b>{_esc(STAFF['cards'])}:</b> {cards}"
-               f"{_staff_notes_html(bot, visitor.card_ids, day, CHINESE)}{check_table(visitor.check)}</div>"
+               f"{_staff_notes_html(bot, visitor.card_ids, day, STAFF_SECOND)}{check_table(visitor.check)}</div>"
                if staff else "")
             + "</div>")
     hotline = f"{message('ui_hotline', lang)} · {message('ui_hotline', CHINESE)}"
