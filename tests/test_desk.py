@@ -195,3 +195,19 @@ def test_desk_behind_a_trusted_proxy_header(built, tmp_path):
         assert client.get("/desk/config").status_code == 401
         assert client.get("/desk/config", headers={"X-Staff-User": "li"}).status_code == 200
         assert client.get("/desk", follow_redirects=False).headers["location"] == "/desk/"
+
+
+def test_a_bad_accounts_file_or_lifetime_stops_the_server_with_a_config_error(built, tmp_path):
+    from bot.config import Settings
+    from bot.serve.pipeline import Bot
+    from bot.store.feedback import FeedbackStore
+    from bot.web.desk import build_server
+
+    users = tmp_path / "users.txt"
+    users.write_text("wang:secret\n", encoding="utf-8")
+    base = {**built.__dict__, "handoff_db": tmp_path / "h.sqlite3"}
+    bot = Bot.load(built)
+    with pytest.raises(ConfigError, match="add-user"):
+        build_server(bot, FeedbackStore(tmp_path / "fb.sqlite3"), Settings(**{**base, "desk_users": str(users)}))
+    with pytest.raises(ConfigError, match="BOT_HANDOFF_HOURS"):
+        build_server(bot, FeedbackStore(tmp_path / "fb.sqlite3"), Settings(**{**base, "handoff_hours": 0.0}))

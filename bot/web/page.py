@@ -512,6 +512,13 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
     """The visitor page at / and the staff desk at /desk in one server (desk.py); a burst of visitors waits in the
     queue (QUEUE_SIZE) instead of failing."""
+    import sys
+
+    from bot.errors import ConfigError
     from bot.web.desk import serve
 
-    serve(bot, store, dataclasses.replace(bot.settings, host=host, port=port, concurrency=concurrency))
+    try:
+        serve(bot, store, dataclasses.replace(bot.settings, host=host, port=port, concurrency=concurrency))
+    except ConfigError as exc:  # a bad staff accounts file or handoff setting: one line, as app.py does for others
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
