@@ -38,7 +38,8 @@ def server(tmp_path_factory):
         pytest.skip("chromium not installed")
     port = _free_port()
     db = tmp_path_factory.mktemp("fb") / "feedback.sqlite3"
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(db)}
+    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(db),
+           "BOT_HANDOFF_DB": str(db.parent / "handoff.sqlite3")}
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
