@@ -211,3 +211,32 @@ def test_a_bad_accounts_file_or_lifetime_stops_the_server_with_a_config_error(bu
         build_server(bot, FeedbackStore(tmp_path / "fb.sqlite3"), Settings(**{**base, "desk_users": str(users)}))
     with pytest.raises(ConfigError, match="BOT_HANDOFF_HOURS"):
         build_server(bot, FeedbackStore(tmp_path / "fb.sqlite3"), Settings(**{**base, "handoff_hours": 0.0}))
+
+
+def test_page_handlers_record_hand_over_and_print(built, tmp_path):
+    import re
+
+    from bot.serve.pipeline import Bot
+    from bot.store.feedback import FeedbackStore
+    from bot.web.page import build_app
+
+    handoffs = HandoffStore(tmp_path / "h.sqlite3")
+    app = build_app(Bot.load(built), FeedbackStore(tmp_path / "fb.sqlite3"), handoffs)
+    fns = {b.fn.__name__: b.fn for b in app.fns.values() if b.fn is not None}
+    assert "Posez d&#x27;abord une question" in fns["show_to_staff"]([], "fr") and handoffs.count() == 0
+    kept: list = []
+    history: list = []
+    for question in ("Can I use Alipay with a Visa card?", "and the fees?"):
+        out = fns["visitor_turn"](question, [], history, "auto", "en")
+        history, last = out[1], out[3]
+        kept, _ = fns["record"](last, kept, "en")
+    assert [t["question"] for t in kept] == ["Can I use Alipay with a Visa card?", "and the fees?"]
+    assert kept[1]["history"] == ["Can I use Alipay with a Visa card?"]  # how the follow-up was read
+    shown = fns["show_to_staff"](kept, "en")
+    code = re.search(r'class="handoff-code" dir="ltr">([A-Z0-9-]+)<', shown).group(1)
+    opened = handoffs.open(code)
+    assert opened is not None and [t.question for t in opened.turns] == [t["question"] for t in kept]
+    # A failed turn (a message instead of an answer) is not recorded.
+    assert fns["record"]({}, kept, "en")[0] == kept
+    slip = fns["print_slip"](kept)
+    assert 'lang="en"' in slip and 'lang="zh-Hans"' in slip and "12345" in slip and "staff-meta" not in slip
