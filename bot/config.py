@@ -103,6 +103,15 @@ class Settings:
     # Threads per process for the embedder (ONNX intra-op), torch and BLAS: cores ÷ replicas when several replicas
     # share a machine (README "Scale out"); 0 = the libraries' defaults, one per core (bot/serve/threads.py).
     threads: int = 0
+    # Service desk (#18). Conversations a visitor hands to staff, under a short code, deleted after this many hours.
+    handoff_db: Path = field(default_factory=lambda: _default_data() / "handoff.sqlite3")
+    handoff_hours: float = 24.0
+    # Staff logins for /desk: a file of ``name:scrypt-hash`` lines (``python -m bot.web.desk add-user FILE NAME``),
+    # or the name of a header set by a trusted reverse proxy that authenticates staff itself; neither: /desk is shut.
+    desk_users: str = ""
+    desk_user_header: str = ""
+    # Requests per minute per client address, on each entry point (visitor page, desk): a burst beyond gets HTTP 429.
+    rate_limit_per_minute: int = 120
 
     @property
     def model_dir(self) -> Path:

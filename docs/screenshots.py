@@ -1,5 +1,10 @@
-"""Take the README screenshots from the running app: `python docs/screenshots.py http://127.0.0.1:7860/`."""
+"""Take the README screenshots from the running app: `python docs/screenshots.py http://127.0.0.1:7860/`.
 
+The service-desk shots need a staff login: `DESK_USER=wang DESK_PASSWORD=... python docs/screenshots.py URL` against
+an app started with `BOT_DESK_USERS` naming that account (README, "Service desk"); without them they are skipped.
+"""
+
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,12 +28,6 @@ def main(url: str) -> None:
             page.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {n}", timeout=60_000)
         time.sleep(1)
         page.screenshot(path=str(OUT / "chat.png"), full_page=True)
-        page.locator("button[role=tab]").nth(1).click()  # labels follow the chat language by now
-        page.fill("#desk-question textarea", "Est-ce que je peux payer en espèces si le magasin refuse ?")
-        page.click("#desk-send")
-        page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10", timeout=60_000)
-        time.sleep(1)
-        page.screenshot(path=str(OUT / "desk.png"), full_page=True)
         # A forum-style message with background and three asks: one part per ask (desktop and phone).
         for name, size, message in (
             ("multi.png", {"width": 1100, "height": 900},
@@ -83,7 +82,50 @@ def main(url: str) -> None:
         check.wait_for_selector("#r-result .check", timeout=60_000)
         time.sleep(1)
         check.screenshot(path=str(OUT / "check-form.png"), full_page=True)
+        if os.environ.get("DESK_USER"):
+            desk_shots(browser, url, os.environ["DESK_USER"], os.environ["DESK_PASSWORD"])
         browser.close()
+
+
+def desk_shots(browser, url: str, user: str, password: str) -> None:
+    """The handoff: a phone's first view, two questions in Arabic, "Show to staff"; the desk opening the code; the
+    printed slip."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="ar-EG",
+                                is_mobile=True, has_touch=True)
+    visitor = phone.new_page()
+    visitor.goto(url)
+    visitor.wait_for_selector("#chat #welcome[lang=ar]", timeout=60_000)
+    time.sleep(1)
+    visitor.screenshot(path=str(OUT / "mobile-welcome.png"))
+    for n, question in enumerate(["كم أسترد من الضريبة على مشتريات بقيمة 1000 يوان؟",
+                                  "هل يمكنني استخدام بطاقة فيزا مع أليباي في شنتشن؟"], start=1):
+        visitor.fill("#question textarea", question)
+        visitor.click("#send")
+        visitor.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {n}", timeout=60_000)
+    visitor.click("#show-staff")
+    visitor.wait_for_selector("#handoff .handoff-code", timeout=30_000)
+    time.sleep(1.5)
+    visitor.screenshot(path=str(OUT / "handoff-mobile.png"))
+    code = visitor.locator("#handoff .handoff-code").inner_text().strip()
+    visitor.evaluate("window.print = () => {}")
+    visitor.click("#print-answer")
+    visitor.wait_for_selector("#print-slip .turn", state="attached", timeout=60_000)
+    visitor.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    visitor.emulate_media(media="print")
+    time.sleep(1)
+    visitor.screenshot(path=str(OUT / "slip.png"), full_page=True)
+    staff = browser.new_page(viewport={"width": 1200, "height": 900})
+    staff.goto(url + "desk")
+    staff.wait_for_selector("input[type=password]", timeout=30_000)
+    staff.locator("input").first.fill(user)
+    staff.fill("input[type=password]", password)
+    staff.keyboard.press("Enter")
+    staff.wait_for_selector("#desk-code textarea, #desk-code input", timeout=30_000)
+    staff.locator("#desk-code textarea, #desk-code input").first.fill(code)
+    staff.click("#desk-open")
+    staff.wait_for_selector("#desk-conversation .turn", timeout=90_000)
+    time.sleep(1)
+    staff.screenshot(path=str(OUT / "desk.png"), full_page=True)
 
 
 if __name__ == "__main__":

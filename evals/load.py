@@ -263,8 +263,10 @@ def start_app(port: int, log_path: Path, feedback_db: Path, ready_timeout: float
     import urllib.error
     import urllib.request
 
+    # The simulated visitors all come from 127.0.0.1: the per-client rate limit (bot/web/ratelimit.py) is off here,
+    # this measures capacity, not the limiter.
     env = {**os.environ, "BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(feedback_db),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_ANALYTICS_ENABLED": "False", "BOT_RATE_LIMIT_PER_MINUTE": "0"}
     log = log_path.open("wb")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)

@@ -255,29 +255,31 @@ def test_staff_notes_for_the_desk(tmp_path: Path) -> None:
 
 def test_the_desk_marks_overdue_and_expired_cards_and_shows_the_report(built: Settings, tmp_path: Path) -> None:
     from bot.serve.pipeline import Bot
-    from bot.web.page import build_app
+    from bot.store.handoff import HandoffStore
+    from bot.web.desk import build_desk
 
     _card_file(built.corpus_dir / "cards", valid_until="2026-12-31", review_by="2026-09-14")
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    handoffs = HandoffStore(tmp_path / "handoff.sqlite3")
     question = "What is the minimum purchase for a tax refund?"
-    app = build_app(Bot.load(replace(built, today=date(2026, 12, 7))), store)
-    handlers = {block.fn.__name__: block.fn for block in app.fns.values() if block.fn is not None}
-    visitor, _, info = handlers["desk"](question, "fr")
-    assert "<code>refund-minimum-spend</code> 未复核：应于 2026-09-14 前复核（资料核实至 2026-02-28）" in info
-    assert " / Non revu depuis le 2026-02-28 : révision prévue avant le 2026-09-14" in info
-    assert "已过期" not in info and "announced to run until" not in visitor
-    _, _, chinese_only = handlers["desk"](question, "zh-Hans")
-    assert "前复核（资料核实至 2026-02-28）</div>" in chinese_only and " / " not in chinese_only.split("staff-note")[1]
+    desk = build_desk(Bot.load(replace(built, today=date(2026, 12, 7))), store, handoffs)
+    handlers = {block.fn.__name__: block.fn for block in desk.fns.values() if block.fn is not None}
+    page = handlers["one_question"](question)
+    # Staff notes in Chinese, then English (the desk's two staff languages).
+    note = ("<code>refund-minimum-spend</code> 未复核：应于 2026-09-14 前复核（资料核实至 2026-02-28）"
+            " / Not reviewed since 2026-02-28")
+    assert note in page
+    assert "已过期" not in page and "announced to run until" not in page
 
-    late = build_app(Bot.load(replace(built, today=date(2027, 1, 15))), store)
+    late = build_desk(Bot.load(replace(built, today=date(2027, 1, 15))), store, handoffs)
     handlers = {block.fn.__name__: block.fn for block in late.fns.values() if block.fn is not None}
-    visitor, _, info = handlers["desk"](question, "en")
-    assert "已过期：此前公布的期限为 2026-12-31" in info and "Expired: announced until 2026-12-31" in info
-    assert "announced to run until December 31, 2026" in visitor  # the visitor's text carries the notice
-    page = handlers["content_report_page"]("en")
-    assert page.startswith('<div class="content-report"><p>2027-01-15 · expired: 2 ·')
-    assert '<tr class="expired"><td><b>expired</b></td><td>card</td><td>refund-minimum-spend</td>' in page
-    assert "<td>3 (1)</td>" in page  # served by the three desk questions above, one of them in the last 30 days
+    page = handlers["one_question"](question)
+    assert "已过期：此前公布的期限为 2026-12-31" in page and "Expired: announced until 2026-12-31" in page
+    assert "announced to run until December 31, 2026" in page  # the visitor's text carries the notice
+    report = handlers["report"]()
+    assert report.startswith('<div class="content-report"><p>2027-01-15 · expired: 2 ·')
+    assert '<tr class="expired"><td><b>expired</b></td><td>card</td><td>refund-minimum-spend</td>' in report
+    assert "<td>2 (1)</td>" in report  # served by the two desk questions above, one of them in the last 30 days
 
 
 def test_content_report_html_escapes(tmp_path: Path) -> None:

@@ -8,10 +8,13 @@ answer) cannot inject markup.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
+import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,8 +27,9 @@ from bot.messages import examples, language_name, message
 from bot.schema import LANGUAGES, TOPICS, Answer
 from bot.serve.pipeline import Bot
 from bot.store.feedback import FeedbackStore
+from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.web.check_forms import build_check_tab
-from bot.web.content_report import build_report, html_table
+from bot.web.ics import deadline_of, ics_bytes
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +46,41 @@ CSS = """
 #examples button { white-space: normal; text-align: start; }
 #desk-info .staff-note { color: #b45309; font-weight: 600; }
 .content-report table { font-size: 0.85em; }
+#print-slip { display: none; }
+.handoff { text-align: center; padding: 8px; border: 2px dashed #ea580c; border-radius: 8px; }
+.handoff-code { font: 700 2em/1.2 ui-monospace, monospace; letter-spacing: 0.08em; }
+.handoff-qr svg { display: block; margin: 6px auto; }
 .content-report tr.expired td, .content-report tr.review_overdue td { color: #b91c1c; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
+/* First view on a phone (#18): title, compact language picker, chat with its welcome and topic chips, and the input
+   all on the first screen of 390x844; the subtitle is in the welcome already. */
+#top-row { align-items: center; flex-wrap: nowrap; gap: 8px; }
+#language { max-width: 190px; }
+#chat .placeholder-content, #chat .placeholder { text-align: start; }
+#welcome { padding: 0 12px; }
+#chat .examples { display: flex; flex-wrap: wrap; gap: 6px; justify-content: flex-start; }
+#chat .examples .example { width: auto; flex: 0 0 auto; border-radius: 999px; padding: 5px 12px; min-height: 0; }
+@media (max-width: 640px) {
+  #header h2 { font-size: 1.1em; margin: 0; }
+  #header p { display: none; }
+  #language { max-width: 140px; min-width: 110px !important; }
+  #chat { height: min(430px, calc(100dvh - 330px)) !important; min-height: 260px; }
+}
 """
 
+# The print view, as a plain <style> in the page's head: Gradio rewrites the selectors of its ``css`` (``body`` among
+# them), and printing must hide the whole page but the slip. The browser prints, so every script is shaped by the same
+# engine that shows it (Arabic, Thai, CJK).
+PRINT_HEAD = """<style media="print">
+body * { visibility: hidden !important; }
+#print-slip, #print-slip * { visibility: visible !important; }
+#print-slip { display: block !important; position: absolute; left: 0; top: 0; width: 100%; }
+#print-slip .slip-head, #print-slip .slip-foot { display: block; margin: 8px 0; }
+#print-slip .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 14px; }
+#print-slip .turn { border-top: 2px solid #444; padding-top: 6px; }
+#print-slip .label { font-size: 0.8em; }
+#print-slip a { color: inherit; text-decoration: none; }
+</style>"""
 
 _HEADING = re.compile(r"\*\*(.+)\*\*")  # a part's heading in a multi-part answer (compose.py)
 OPEN_SOURCES = 4  # more sources than this fold under their count
@@ -134,7 +169,7 @@ def _guess_lang(text: object, choice: str) -> str:
 
 
 def _language_choices() -> list[tuple[str, str]]:
-    return [(f"{message('ui_auto', 'en')} / Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
+    return [("Auto", AUTO)] + [(language_name(code), code) for code in LANGUAGES]
 
 
 def _staff_label(key: str, lang: str) -> str:
@@ -170,7 +205,59 @@ def _example_list(lang: str) -> list[str]:
     return [table[t][0] for t in EXAMPLE_TOPICS if table.get(t)]
 
 
-def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
+def topic_chips(lang: str) -> list[dict[str, str]]:
+    """The empty chat's topic chips: the topic's name shown, its first example question sent."""
+    table = examples(lang)
+    return [{"text": table[t][0], "display_text": message(f"topic_{t}", lang)} for t in EXAMPLE_TOPICS if table.get(t)]
+
+
+def welcome(lang: str) -> str:
+    """The empty chat's welcome, in the visitor's language (Markdown; the chat shows it until the first question)."""
+    direction = "rtl" if lang in RTL else "ltr"
+    return (f'<div dir="{direction}" lang="{_esc(lang)}" id="welcome">\n\n**{_esc(message("ui_title", lang))}**\n\n'
+            f"{_esc(message('ui_welcome', lang))}\n\n</div>")
+
+
+def accept_language(header: str) -> str | None:
+    """The first supported language of an HTTP Accept-Language header (q-values in order of preference), if any:
+    the welcome greets a first-time visitor in the phone's language before anything is typed."""
+    ranked = []
+    for n, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-q, n, tag.strip().lower()))
+    for _, _, tag in sorted(ranked):
+        if tag.startswith("zh"):
+            return "zh-Hant" if any(x in tag for x in ("hant", "-tw", "-hk", "-mo")) else "zh-Hans"
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return None
+
+
+def qr_svg(text: str) -> str:
+    """A QR code (not Micro QR: phone cameras and desk scanners read the full kind) as inline SVG."""
+    import segno
+
+    return str(segno.make(text, error="m", micro=False).svg_inline(scale=6, dark="#111", light="#fff"))
+
+
+def handoff_html(code: str, hours: float, lang: str) -> str:
+    """The code the visitor shows at the window: big, as a QR code, and what happens to it, in their language."""
+    direction = "rtl" if lang in RTL else "ltr"
+    hours_shown = f"{hours:g}"
+    return (f'<div class="handoff" dir="{direction}" lang="{_esc(lang)}">'
+            f'<div class="handoff-code" dir="ltr">{_esc(shown_code(code))}</div>'
+            f'<div class="handoff-qr">{qr_svg(code)}</div>'
+            f"<p>{_esc(message('ui_handoff_ready', lang, hours=hours_shown))}</p></div>")
+
+
+def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = None) -> gr.Blocks:
     def label_updates(lang: str) -> list[Any]:
         return [
             gr.update(value=f"## {message('ui_title', lang)}\n{message('ui_subtitle', lang)}"),
@@ -183,13 +270,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             gr.update(label=message("ui_comment", lang)),
             gr.update(value="👍 " + message("ui_thumbs_up", lang)),
             gr.update(value="👎 " + message("ui_thumbs_down", lang)),
-            gr.update(label=message("ui_desk_input", lang)),
             gr.update(label=message("ui_search_box", lang)),
             gr.update(label=message("ui_tab_chat", lang)),
-            # Staff read Chinese: the desk tab keeps its Chinese name beside the visitor's language.
-            gr.update(label=f"{message('ui_tab_desk', lang)} · 窗口"),
             gr.update(label=message("ui_tab_search", lang)),
-            gr.update(label=_staff_label("ui_content_report", lang)),
         ]
 
     def on_language(choice: str, current: str) -> list[Any]:
@@ -211,7 +294,9 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             chat += [{"role": "user", "content": _user_html(shown)},
                      {"role": "assistant", "content": answer_html(answer)}]
             history.append(shown)
-            last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids)}
+            last = {"question": shown, "answer": answer.text, "language": lang, "card_ids": list(answer.card_ids),
+                    # for "Show to staff": the whole answer and the earlier questions it was read with
+                    "json": answer.as_json(), "history": history[:-1][-HISTORY_TURNS:]}
         except Exception as exc:  # every failure becomes a message in the page, never a traceback
             chat += [{"role": "user", "content": _user_html(shown[:ECHO_CHARS])},
                      {"role": "assistant", "content": f'<div class="answer notice" dir="auto">'
@@ -244,36 +329,6 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             log.exception("could not store feedback")
             return message("error_generic", ui_lang)
         return ""
-
-    def desk(question: str, ui_lang: str) -> tuple[str, str, str]:
-        day = today(bot.settings)
-        try:
-            visitor = bot.ask(question)
-            count_served(store, visitor, day)  # the Chinese copy is the same answer, not counted
-            chinese = visitor if visitor.language == "zh-Hans" else bot.ask(question, lang="zh-Hans")
-        except Exception as exc:
-            text = _error_text(exc, _guess_lang(question, AUTO))
-            return text, text, ""
-        sources = "".join(
-            f"<li>{_esc(c.title)}" + (f' — <a href="{_esc(c.url)}" target="_blank" rel="noopener noreferrer">'
-                                      f"{_esc(c.url)}</a>" if c.url else "") + "</li>"
-            for c in visitor.citations
-        )
-        cards = ", ".join(f"<code>{_esc(c)}</code>" for c in visitor.card_ids) or "–"
-        info = (f"<div><b>{_esc(message('ui_desk_cards', ui_lang))}:</b> {cards} · "
-                f"{_esc(message('ui_answered_in', ui_lang, lang_name=language_name(visitor.language)))} · "
-                f"{_esc(message('ui_valid_as_of', ui_lang, date=visitor.valid_as_of or '–'))}</div>"
-                + _staff_notes_html(bot, visitor.card_ids, day, ui_lang)
-                + f"<div><b>{_esc(message('ui_sources', ui_lang))}</b><ul>{sources}</ul></div>")
-        return visitor.text, chinese.text, info
-
-    def content_report_page(ui_lang: str) -> str:
-        """The desk tab's copy of ``python -m bot content report``: every card, guide and rule table as of today."""
-        try:
-            return html_table(build_report(bot.settings.corpus_dir, today(bot.settings), store))
-        except Exception:
-            log.exception("could not build the content report")
-            return f"<p>{_esc(message('error_generic', ui_lang))}</p>"
 
     def search(query: str, topic: str, ui_lang: str) -> str:
         try:
@@ -310,13 +365,17 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
         ui_lang = gr.State("en")
         history = gr.State([])
         last = gr.State({})
-        header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
-        language = gr.Dropdown(choices=_language_choices(), value=AUTO, label=message("ui_language", "en"),
-                               elem_id="language", scale=0, min_width=200)
+        turns = gr.State([])  # this conversation's turns, kept in the browser session until "Show to staff"
+        with gr.Row(elem_id="top-row", equal_height=True):
+            header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
+            # Compact: no label box on the page (the label stays for screen readers), beside the title.
+            language = gr.Dropdown(choices=_language_choices(), value=AUTO, label=message("ui_language", "en"),
+                                   elem_id="language", scale=0, min_width=110, show_label=False, container=False)
         with gr.Tabs():
             with gr.Tab(message("ui_tab_chat", "en"), id="chat") as chat_tab:
                 chat = gr.Chatbot(elem_id="chat", height=460, sanitize_html=True, render_markdown=False,
-                                  feedback_options=("Like", "Dislike"), buttons=["copy"])
+                                  feedback_options=("Like", "Dislike"), buttons=["copy"], show_label=False,
+                                  placeholder=welcome("en"), examples=topic_chips("en"))  # type: ignore[arg-type]
                 with gr.Row(equal_height=True):
                     box = gr.Textbox(placeholder=message("ui_placeholder", "en"), show_label=False, lines=1,
                                      max_lines=6, scale=5, elem_id="question", autofocus=True)
@@ -333,19 +392,15 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
                     down = gr.Button("👎 " + message("ui_thumbs_down", "en"), scale=1, elem_id="thumbs-down",
                                      min_width=90)
                 thanks = gr.Markdown("", elem_id="feedback-thanks")
-                clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
-            with gr.Tab(f"{message('ui_tab_desk', 'en')} · 窗口", id="desk") as desk_tab:
-                desk_in = gr.Textbox(label=message("ui_desk_input", "en"), lines=2, elem_id="desk-question")
-                desk_go = gr.Button(message("ui_send", "en"), variant="primary", elem_id="desk-send")
                 with gr.Row():
-                    desk_visitor = gr.Textbox(label="Visitor's language", lines=8, buttons=["copy"],
-                                              elem_id="desk-visitor", interactive=False)
-                    desk_chinese = gr.Textbox(label="简体中文", lines=8, buttons=["copy"], elem_id="desk-chinese",
-                                              interactive=False)
-                desk_info = gr.HTML(elem_id="desk-info")
-                with gr.Accordion(_staff_label("ui_content_report", "en"), open=False,
-                                  elem_id="content-report") as report_box:
-                    report_out = gr.HTML(elem_id="content-report-table")
+                    show_staff = gr.Button(message("ui_show_staff", "en"), size="sm", elem_id="show-staff",
+                                           visible=handoffs is not None)
+                    print_answer = gr.Button(message("ui_print", "en"), size="sm", elem_id="print-answer")
+                    calendar = gr.DownloadButton(message("ui_add_calendar", "en"), size="sm", elem_id="ics",
+                                                 visible=False)
+                    clear = gr.Button(message("ui_clear", "en"), size="sm", elem_id="clear")
+                handoff_out = gr.HTML(elem_id="handoff")
+                slip = gr.HTML(elem_id="print-slip")  # shown only when printing (CSS @media print)
             with gr.Tab(message("ui_tab_search", "en"), id="search") as search_tab:
                 with gr.Row():
                     search_in = gr.Textbox(label=message("ui_search_box", "en"), scale=4, elem_id="search-query")
@@ -356,37 +411,116 @@ def build_app(bot: Bot, store: FeedbackStore) -> gr.Blocks:
             build_check_tab(lambda: (bot.rules, today(bot.settings)), ui_lang)
         build_info = gr.HTML(elem_id="build-info")
 
+        # The staff desk is no longer a tab of the public page: it is /desk, behind a login (desk.py).
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
-                    desk_in, search_in, chat_tab, desk_tab, search_tab, report_box]
+                    search_in, chat_tab, search_tab]
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
+        ics_dir = Path(tempfile.mkdtemp(prefix="bot-ics-"))
+
+        def record(seen: dict[str, Any], kept: list[dict[str, Any]], lang: str) -> tuple[list[dict[str, Any]], Any]:
+            """After a turn: keep it for "Show to staff" and "Print", and offer its deadline as an .ics file."""
+            if not seen or "json" not in seen:  # a failed turn (a message, no answer) is not handed over
+                return kept, gr.update(visible=False)
+            turn = Turn(seen["question"], seen["language"], seen["json"], tuple(seen.get("history", ())))
+            return [*(kept or []), turn.as_json()][-HISTORY_TURNS * 3:], calendar_file(seen["json"], lang)
+
+        def calendar_file(answer: dict[str, Any], lang: str) -> Any:
+            deadline = deadline_of(answer.get("check"))
+            if deadline is None:
+                return gr.update(visible=False)
+            try:
+                data = ics_bytes(deadline, str(answer.get("language") or lang))
+                path = ics_dir / f"deadline-{deadline.kind}-{deadline.day.isoformat()}-{answer.get('language')}.ics"
+                path.write_bytes(data)
+            except Exception:
+                log.exception("could not write a calendar file")
+                return gr.update(visible=False)
+            return gr.update(value=str(path), visible=True, label=message("ui_add_calendar", lang))
+
+        def print_slip(kept: list[dict[str, Any]]) -> str:
+            """The last answer as a one-page slip in the visitor's language and Chinese (the browser prints it)."""
+            from bot.web.desk import conversation_html
+
+            if not kept:
+                return ""
+            try:
+                return conversation_html(bot, (Turn.from_json(kept[-1]),), today(bot.settings), staff=False)
+            except Exception:
+                log.exception("could not build the print slip")
+                return ""
+
+        after_turn: dict[str, Any] = {"fn": record, "inputs": [last, turns, ui_lang], "outputs": [turns, calendar],
+                                      "api_visibility": "private"}
+
+        def show_to_staff(kept: list[dict[str, Any]], lang: str) -> str:
+            if handoffs is None:
+                return ""
+            if not kept:
+                return f"<p class='notice'>{_esc(message('ui_handoff_nothing', lang))}</p>"
+            try:
+                made = handoffs.create([Turn.from_json(t) for t in kept])
+            except Exception:
+                log.exception("could not create a handoff")
+                return f"<p class='notice'>{_esc(message('error_generic', lang))}</p>"
+            return handoff_html(made.code, handoffs.ttl.total_seconds() / 3600, lang)
+
         for trigger in (send.click, box.submit):
-            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs, api_visibility="private")
+            trigger(visitor_turn, [box, chat, history, language, ui_lang], turn_outputs,
+                    api_visibility="private").then(**after_turn)
         for button in example_buttons:
             button.click(visitor_turn, [button, chat, history, language, ui_lang], turn_outputs,
-                         api_visibility="private")
+                         api_visibility="private").then(**after_turn)
+        print_answer.click(print_slip, [turns], [slip], api_visibility="private").then(
+            None, None, None, js="() => window.print()")
+        show_staff.click(show_to_staff, [turns, ui_lang], [handoff_out], api_visibility="private").then(
+            None, None, None, js="() => document.querySelector('#handoff')?.scrollIntoView({block: 'center'})")
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
                          [comment, thanks], api_visibility="private")
         chat.like(on_like, [chat, history, ui_lang], [thanks], api_visibility="private")
-        clear.click(lambda: ([], [], {}, ""), None, [chat, history, last, thanks], api_visibility="private")
-        for trigger in (desk_go.click, desk_in.submit):
-            trigger(desk, [desk_in, ui_lang], [desk_visitor, desk_chinese, desk_info], api_visibility="private")
-        report_box.expand(content_report_page, [ui_lang], [report_out], api_visibility="private")
+        clear.click(lambda: ([], [], {}, "", [], "", "", gr.update(visible=False)), None,
+                    [chat, history, last, thanks, turns, handoff_out, slip, calendar], api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
+
+        def chat_welcome(lang: str) -> Any:
+            return gr.update(placeholder=welcome(lang), examples=topic_chips(lang))
+
+        def on_load(request: gr.Request) -> list[Any]:
+            """A first visit greets in the browser's language (the answer still follows the question's language)."""
+            headers = getattr(request, "headers", None) or {}
+            lang = accept_language(str(headers.get("accept-language", ""))) or "en"
+            return [lang, *label_updates(lang), chat_welcome(lang)]
+
+        def on_chip(data: gr.SelectData, chat_now: list[dict[str, Any]], asked: list[str], choice: str, lang: str):
+            value = data.value if isinstance(data.value, dict) else {}
+            return visitor_turn(str(value.get("text", "")), chat_now, asked, choice, lang)
+
+        app.load(on_load, None, [ui_lang, *labelled, chat], api_visibility="private")
+        language.change(lambda choice, lang: chat_welcome(choice if choice in LANGUAGES else lang),
+                        [language, ui_lang], [chat], api_visibility="private")
+        chat.example_select(on_chip, [chat, history, language, ui_lang], turn_outputs,
+                            api_visibility="private").then(**after_turn)
+        # The button follows the interface language (kept out of ``labelled``: it is absent without a store).
+        ui_lang.change(lambda lang: (gr.update(value=message("ui_show_staff", lang)),
+                                     gr.update(value=message("ui_print", lang))),
+                       [ui_lang], [show_staff, print_answer], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
 
 def launch(bot: Bot, store: FeedbackStore, host: str, port: int, concurrency: int) -> None:
-    from bot.web.health import health_route
+    """The visitor page at / and the staff desk at /desk in one server (desk.py); a burst of visitors waits in the
+    queue (QUEUE_SIZE) instead of failing."""
+    import sys
 
-    app = build_app(bot, store)
-    # A burst of visitors waits in the queue instead of failing. ``api_open=False``: Gradio otherwise also serves
-    # every queued event at ``/gradio_api/run/<name>``, which skips the queue and its limits (issue #17).
-    app.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE, api_open=False)
-    # ``/healthz`` for the balancer and the probes, as a route of the same server (deploy/, README "Scale out").
-    app.launch(server_name=host, server_port=port, show_error=False, css=CSS, footer_links=["api"],
-               max_file_size="1kb", ssr_mode=False, app_kwargs={"routes": [health_route(bot)]})
+    from bot.errors import ConfigError
+    from bot.web.desk import serve
+
+    try:
+        serve(bot, store, dataclasses.replace(bot.settings, host=host, port=port, concurrency=concurrency))
+    except ConfigError as exc:  # a bad staff accounts file or handoff setting: one line, as app.py does for others
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
