@@ -6,28 +6,17 @@ Needs `/usr/bin/chromium` (installed by .ci/run) and the built index. Marked ``b
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
+from bot.serve.processes import ProcessError, Replica, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,28 +25,18 @@ def server(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("Debian chromium is missing: .ci/run installs it")
         pytest.skip("chromium not installed")
-    port = _free_port()
-    db = tmp_path_factory.mktemp("fb") / "feedback.sqlite3"
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(db),
-           "BOT_HANDOFF_DB": str(db.parent / "handoff.sqlite3")}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited: {proc.stderr.read()[-2000:]}")
+    folder = tmp_path_factory.mktemp("fb")
+    db = folder / "feedback.sqlite3"
+    env = {"BOT_FEEDBACK_DB": str(db), "BOT_HANDOFF_DB": str(folder / "handoff.sqlite3")}
+    replica = Replica("browser", free_port(), env, folder / "app.log").start()
+    try:
         try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("app did not start in 180 s")
-    yield url, db
-    proc.terminate()
-    proc.wait(20)
+            replica.wait_ready(180)
+        except ProcessError as exc:
+            pytest.fail(str(exc))
+        yield f"{replica.url}/", db
+    finally:
+        replica.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,13 @@ own handoff database and a staff accounts file, so it is started by this module'
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
+from bot.serve.processes import ProcessError, Replica, free_port
 from bot.web.desk import hash_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
@@ -37,47 +32,27 @@ class Server:
     handoff_db: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("Debian chromium is missing: .ci/run installs it")
         pytest.skip("chromium not installed")
-    port = _free_port()
     data = tmp_path_factory.mktemp("desk")
     users = data / "desk-users.txt"
     users.write_text(f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}\n", encoding="utf-8")
     handoff_db = data / "handoff.sqlite3"
-    env = {**os.environ, "BOT_PORT": str(port), "BOT_FEEDBACK_DB": str(data / "feedback.sqlite3"),
-           "BOT_HANDOFF_DB": str(handoff_db), "BOT_DESK_USERS": str(users)}
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
+    env = {"BOT_FEEDBACK_DB": str(data / "feedback.sqlite3"), "BOT_HANDOFF_DB": str(handoff_db),
+           "BOT_DESK_USERS": str(users)}
+    replica = Replica("desk", free_port(), env, data / "app.log").start()
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"app exited: {proc.stderr.read()[-2000:]}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("app did not start in 180 s")
-        yield Server(url, handoff_db)
-    finally:
-        proc.terminate()
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            replica.wait_ready(180)
+        except ProcessError as exc:
+            pytest.fail(str(exc))
+        yield Server(f"{replica.url}/", handoff_db)
+    finally:
+        replica.stop()
 
 
 @pytest.fixture(scope="module")

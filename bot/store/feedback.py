@@ -16,6 +16,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.store import sqlite
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,17 +57,10 @@ class FeedbackStore:
         # Served counts are written on every answer, so they keep one connection open (see ``add_served``).
         self._counter: sqlite3.Connection | None = None
         self._counter_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        sqlite.create(path, _SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        # A fresh connection per call: safe across Gradio's worker threads; busy_timeout makes writers wait.
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA busy_timeout=30000")
-        db.execute("PRAGMA synchronous=FULL")
-        return db
+        return sqlite.connect(self.path)
 
     def add(self, question: str, answer: str, language: str, card_ids: Sequence[str], verdict: str,
             comment: str = "") -> int:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.store import sqlite
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS handoff (
     code TEXT PRIMARY KEY,
@@ -96,16 +98,10 @@ class HandoffStore:
         self.path = path
         self.ttl = ttl
         self._now = now  # injectable so the expiry is tested without waiting a day
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        sqlite.create(path, _SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        # A fresh connection per call, as in feedback.py: safe across the web server's threads.
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+        return sqlite.connect(self.path)
 
     def create(self, turns: Sequence[Turn]) -> Handoff:
         if not turns:
