@@ -196,3 +196,18 @@ def test_serving_matches_sentence_transformers_without_importing_torch():
                             cwd=Path(__file__).resolve().parent.parent)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cards_parse_the_same_with_libyaml():
+    """corpus.py reads the cards with libyaml's safe loader when PyYAML has it (a server start parses every card);
+    the values must be what the pure-Python safe loader gives, for every card of the corpus."""
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML without libyaml: corpus.py uses the pure-Python loader")
+    for path in sorted((PROJECT_ROOT / "corpus" / "cards").rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast, plain = yaml.load(text, Loader=yaml.CSafeLoader), yaml.load(text, Loader=yaml.SafeLoader)
+        assert fast == plain and repr(fast) == repr(plain), path
