@@ -193,6 +193,7 @@ class OnnxEmbedder:
             self._tokenizer = tokenizer.result()
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(limit)
+        release_heap()
         self.model_id = model_id
         self.dim = dim
         self.workers = 1
@@ -241,6 +242,17 @@ class OnnxEmbedder:
                 vector = vector / np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), np.float32(1e-12))
             out[row] = vector[0]
         return out
+
+
+def release_heap() -> None:
+    """Hand the heap memory freed by a big load back to the system (glibc ``malloc_trim``). Parsing the tokenizer's
+    JSON and the ONNX graph leaves about 235 MB freed but still resident; a server would carry it for its whole life
+    (BENCHMARKS.md, "Serving start-up and memory"). Nothing in use is touched; elsewhere than glibc it does nothing."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _modules(export: Path) -> list[dict[str, Any]]:
