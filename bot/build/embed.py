@@ -206,7 +206,8 @@ class OnnxEmbedder:
             modules = _modules(export)
             kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
             if kinds[:2] != ["Transformer", "Pooling"] or kinds[-1] != "Normalize" or \
-                    any(k not in _SUPPORTED_MODULES for k in kinds) or kinds.count("Transformer") != 1:
+                    any(k not in _SUPPORTED_MODULES for k in kinds) or kinds.count("Transformer") != 1 or \
+                    kinds.count("Normalize") != 1:
                 return False
             pooling = json.loads((export / modules[1]["path"] / "config.json").read_text())
             if pooling.get("pooling_mode") != "mean" or pooling.get("include_prompt", True) is not True:
