@@ -170,7 +170,7 @@ class OnnxEmbedder:
         config = json.loads((export / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         prompts = config.get("prompts", {})
         self._prompts: dict[str, str] = {side: prompts.get(side, "") for side in ("query", "document")}
-        self._dense: list[tuple[np.ndarray, np.ndarray | None]] = []
+        self._dense: list[tuple[np.ndarray, np.ndarray | None]] = []  # (weight as in x @ weight, bias)
         dim = 0
         for module in _modules(export):
             kind = module["type"].rsplit(".", 1)[-1]
@@ -179,7 +179,9 @@ class OnnxEmbedder:
                 dim = int(json.loads((folder / "config.json").read_text())["embedding_dimension"])
             elif kind == "Dense":
                 weights = load_file(str(folder / "model.safetensors"))
-                self._dense.append((np.ascontiguousarray(weights["linear.weight"].T, dtype=np.float32),
+                # float64 copies: the products below add in float64 and round once to float32 per layer, which keeps
+                # them within about 2e-7 of torch's blocked float32 sums (a plain float32 loop drifts to 5e-7).
+                self._dense.append((np.ascontiguousarray(weights["linear.weight"].T, dtype=np.float64),
                                     weights.get("linear.bias")))
                 dim = int(json.loads((folder / "config.json").read_text())["out_features"])
         # sentence-transformers caps the tokenizer's length at the model's positions; the same cap here.
@@ -235,7 +237,9 @@ class OnnxEmbedder:
             hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
             vector = hidden.sum(axis=1) / np.float32(ids.shape[1])  # mean over every token: no padding, one text
             for weight, bias in self._dense:
-                vector = vector @ weight
+                # numpy's own loop, not BLAS: OpenBLAS's two threads spin-wait on a busy 2-core machine and took
+                # 16-29 ms for these two products where this takes 3-7 ms (BENCHMARKS.md, "Serving start-up").
+                vector = np.einsum("ij,jk->ik", vector.astype(np.float64), weight).astype(np.float32)
                 if bias is not None:
                     vector = vector + bias
             # Normalised twice, as sentence-transformers does (its Normalize module, then normalize_embeddings).
