@@ -211,3 +211,19 @@ def test_cards_parse_the_same_with_libyaml():
         text = path.read_text(encoding="utf-8")
         fast, plain = yaml.load(text, Loader=yaml.CSafeLoader), yaml.load(text, Loader=yaml.SafeLoader)
         assert fast == plain and repr(fast) == repr(plain), path
+
+
+
+def test_a_cache_that_cannot_be_written_still_serves(tiny, monkeypatch):
+    """Where the optimised graph cannot be saved (a read-only model cache; here a path under a plain file, which
+    fails even for root), the session is made from the verified source as before."""
+    import bot.build.onnx_export as onnx_export
+
+    export = tiny[0]
+    blocker = export / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(onnx_export, "optimized_path", lambda *_: blocker / "sub" / "graph.onnx")
+    out = session(export).run(None, {"input_ids": np.array([[2, 6, 1]], np.int64),
+                                     "attention_mask": np.ones((1, 3), np.int64)})[0]
+    assert out.shape == (1, 3, HIDDEN)
+    assert not (export / "ort-optimized").exists()

@@ -13,6 +13,7 @@ default level, so the graph that runs is the one a plain load makes: outputs are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -125,12 +126,12 @@ def session(export: Path, options: Any = None) -> Any:
     if not source.is_file() or sha256_file(source) != source_sha:
         raise ModelUnavailable(f"ONNX export file {source} is missing or changed; run "
                                "`python -m bot models fetch --onnx` to export it again.")
-    cached.parent.mkdir(parents=True, exist_ok=True)
     scratch = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
     saving = _options(options)
     saving.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     saving.optimized_model_filepath = str(scratch)
     try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
         ort.InferenceSession(str(source), saving, providers=["CPUExecutionProvider"])
         digest = sha256_file(scratch)
         stamp_tmp = scratch.with_suffix(".json.tmp")
@@ -138,9 +139,10 @@ def session(export: Path, options: Any = None) -> Any:
                                          "onnxruntime": ort.__version__, "level": "extended"}))
         os.replace(scratch, cached)
         os.replace(stamp_tmp, cached.with_suffix(".sha256.json"))
-    except OSError:
+    except (OSError, RuntimeError):  # onnxruntime reports a failed write as its own RuntimeError
         # A read-only cache: serve from the source file, optimised in memory as before.
-        scratch.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            scratch.unlink()
         return ort.InferenceSession(str(source), _options(options), providers=["CPUExecutionProvider"])
     return ort.InferenceSession(str(cached), _options(options), providers=["CPUExecutionProvider"])
 
