@@ -32,7 +32,7 @@ def main() -> None:
     owners = np.array([c.doc_id for c in chunks])
     results = {}
     for backend in ("onnx", "torch"):
-        embedder = load_embedder(Settings.from_env(embed_backend=backend))
+        embedder = load_embedder(Settings.from_env(embed_backend=backend), build=True)
         start = time.perf_counter()
         doc_vectors = embedder.embed_documents([c.embed_text for c in chunks])
         doc_seconds = time.perf_counter() - start

@@ -83,7 +83,9 @@ def test_decline_and_threshold(bot):
 def test_build_vectors_do_not_depend_on_threads_or_neighbours(bot):
     """Index builds embed on one-thread sessions side by side (embed.py); a vector must be the one the serving
     model gives the same text alone, bit for bit, or a fresh and an incremental build would differ (issue #14)."""
-    embedder = bot.embedder
+    from bot.build.embed import load_embedder
+
+    embedder = load_embedder(bot.settings, build=True)  # what `bot index` embeds with (serving is torch-free)
     if getattr(embedder, "workers", 1) < 2:
         pytest.skip("the configured embedder builds on one session")
     questions = ["退税最低要消费多少钱", "Can I use Alipay with a Visa card?", "¿Cuánto dura el tránsito sin visado?",

@@ -1,17 +1,20 @@
-"""Embedders: one small interface, the real sentence-transformers model, and a deterministic fake for unit tests."""
+"""Embedders: one small interface, the real sentence-transformers model, a torch-free ONNX one for serving, and a
+deterministic fake for unit tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from bot.config import Settings
+from bot.config import DEFAULT_MODEL, Settings
 from bot.lang import tokenize
 
 
@@ -143,12 +146,145 @@ class HashEmbedder:
         return self.embed_queries(texts)
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The configured embedder: the verified default model, or the user's own folder / hub id."""
-    from bot.build.models import resolve_model
+_SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
+
+
+class OnnxEmbedder:
+    """The ONNX int8 export run without torch, sentence-transformers or transformers: ``tokenizers`` for the ids,
+    onnxruntime for the transformer, numpy for mean pooling, the Dense layers and normalisation. For serving: it
+    starts in a fraction of the time and memory (BENCHMARKS.md, "Serving start-up and memory"). Index builds keep
+    ``SentenceTransformerEmbedder``, so the vectors an index holds are exactly what they were; a query vector from
+    here differs from that class's by float rounding in the pooling and Dense products (max abs diff about 1e-7,
+    same top hits: tests/test_lean.py), too little to change a ranking.
+
+    One text per call, as the sentence-transformers ONNX path does (see there: int8 activations are scaled per
+    batch), so no padding is ever needed. ``supports`` says whether a model folder has the shape this class runs."""
+
+    def __init__(self, export: Path, model_id: str) -> None:
+        import onnxruntime as ort
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        from bot.build.onnx_export import session
+
+        config = json.loads((export / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        prompts = config.get("prompts", {})
+        self._prompts: dict[str, str] = {side: prompts.get(side, "") for side in ("query", "document")}
+        self._dense: list[tuple[np.ndarray, np.ndarray | None]] = []  # (weight as in x @ weight, bias)
+        dim = 0
+        for module in _modules(export):
+            kind = module["type"].rsplit(".", 1)[-1]
+            folder = export / module["path"]
+            if kind == "Pooling":
+                dim = int(json.loads((folder / "config.json").read_text())["embedding_dimension"])
+            elif kind == "Dense":
+                weights = load_file(str(folder / "model.safetensors"))
+                # float64 copies: the products below add in float64 and round once to float32 per layer, which keeps
+                # them within about 2e-7 of torch's blocked float32 sums (a plain float32 loop drifts to 5e-7).
+                self._dense.append((np.ascontiguousarray(weights["linear.weight"].T, dtype=np.float64),
+                                    weights.get("linear.bias")))
+                dim = int(json.loads((folder / "config.json").read_text())["out_features"])
+        # sentence-transformers caps the tokenizer's length at the model's positions; the same cap here.
+        limit = min(int(json.loads((export / "tokenizer_config.json").read_text()).get("model_max_length", 1 << 30)),
+                    int(json.loads((export / "config.json").read_text()).get("max_position_embeddings", 1 << 30)))
+        # Parsing the 33 MB tokenizer and making the session both take about a second: side by side on two threads.
+        with ThreadPoolExecutor(2) as pool:
+            tokenizer = pool.submit(Tokenizer.from_file, str(export / "tokenizer.json"))
+            options = ort.SessionOptions()
+            self._session = pool.submit(session, export, options).result()
+            self._tokenizer = tokenizer.result()
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(limit)
+        release_heap()
+        self.model_id = model_id
+        self.dim = dim
+        self.workers = 1
+
+    @staticmethod
+    def supports(export: Path) -> bool:
+        """Transformer, mean pooling over all tokens (prompt included), Dense layers without activation,
+        Normalize: EmbeddingGemma's shape. Anything else goes through sentence-transformers."""
+        try:
+            modules = _modules(export)
+            kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+            if kinds[:2] != ["Transformer", "Pooling"] or kinds[-1] != "Normalize" or \
+                    any(k not in _SUPPORTED_MODULES for k in kinds) or kinds.count("Transformer") != 1 or \
+                    kinds.count("Normalize") != 1:
+                return False
+            pooling = json.loads((export / modules[1]["path"] / "config.json").read_text())
+            if pooling.get("pooling_mode") != "mean" or pooling.get("include_prompt", True) is not True:
+                return False
+            for module in modules:
+                if module["type"].endswith("Dense"):
+                    dense = json.loads((export / module["path"] / "config.json").read_text())
+                    if not dense.get("activation_function", "").endswith("Identity"):
+                        return False
+            return (export / "tokenizer.json").is_file()
+        except (OSError, ValueError, KeyError, IndexError):
+            return False
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._prompts["query"])
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self._prompts["document"])
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            encoding = self._tokenizer.encode(prompt + text)
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+            vector = hidden.sum(axis=1) / np.float32(ids.shape[1])  # mean over every token: no padding, one text
+            for weight, bias in self._dense:
+                # numpy's own loop, not BLAS: OpenBLAS's two threads spin-wait on a busy 2-core machine and took
+                # 16-29 ms for these two products where this takes 3-7 ms (BENCHMARKS.md, "Serving start-up").
+                vector = np.einsum("ij,jk->ik", vector.astype(np.float64), weight).astype(np.float32)
+                if bias is not None:
+                    vector = vector + bias
+            # Normalised twice, as sentence-transformers does (its Normalize module, then normalize_embeddings).
+            for _ in range(2):
+                vector = vector / np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), np.float32(1e-12))
+            out[row] = vector[0]
+        return out
+
+
+def release_heap() -> None:
+    """Hand the heap memory freed by a big load back to the system (glibc ``malloc_trim``). Parsing the tokenizer's
+    JSON and the ONNX graph leaves about 235 MB freed but still resident; a server would carry it for its whole life
+    (BENCHMARKS.md, "Serving start-up and memory"). Nothing in use is touched; elsewhere than glibc it does nothing."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _modules(export: Path) -> list[dict[str, Any]]:
+    modules: list[dict[str, Any]] = json.loads((export / "modules.json").read_text(encoding="utf-8"))
+    return sorted(modules, key=lambda m: int(m["idx"]))
+
+
+def load_embedder(settings: Settings, build: bool = False) -> Embedder:
+    """The configured embedder: the verified default model, or the user's own folder / hub id.
+
+    ``build``: for ``bot index``, always sentence-transformers (the vectors an index holds come from it, and its
+    one-thread sessions run side by side). Otherwise (serving, evaluation) the ONNX backend runs without torch when
+    the model's shape allows (``OnnxEmbedder``): no torch import, about a third of the start-up and memory."""
+    from bot.build.models import default_model_path, resolve_model
 
     if settings.model == "hash":
         return HashEmbedder()
+    if not build and settings.embed_backend == "onnx":
+        from bot.build.onnx_export import QUANTIZED, export_dir_for, verified_export
+
+        # The default model's safetensors are not read when serving from its export: the export's own files are
+        # what is verified (export.sha256.json), which skips hashing 1.2 GB on every start (about 1 s).
+        source = str(default_model_path(settings)) if settings.model == DEFAULT_MODEL else settings.model
+        export = export_dir_for(source)
+        if OnnxEmbedder.supports(export):
+            verified_export(source, skip=(QUANTIZED,))  # the session verifies the graph it loads (onnx_export.py)
+            return OnnxEmbedder(export, f"{settings.model}@onnx-int8-b1")
     workers = settings.embed_workers or os.cpu_count() or 1
     return SentenceTransformerEmbedder(
         resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size, workers

@@ -27,7 +27,7 @@ import numpy as np
 
 from bot.build.card_classifier import CardClassifier, train_card_classifier
 from bot.build.chunk import embedding_input, is_example_question, vector_key
-from bot.build.embed import Embedder
+from bot.build.embed import Embedder, release_heap
 from bot.errors import IndexCorrupt, IndexMissing, ModelMismatch
 from bot.lang import tokenize
 from bot.schema import Chunk, Source
@@ -260,7 +260,10 @@ def load_index(index_dir: Path, expected_model_id: str | None) -> StoredIndex:
         raise IndexCorrupt(f"The card classifier in {build} is unreadable ({exc}). {rebuild}") from None
     if classifier.classes and classifier.weights.shape != (len(classifier.classes), vectors.d):
         raise IndexCorrupt(f"The card classifier in {build} does not fit the vectors. {rebuild}")
-    return StoredIndex(
+    stored = StoredIndex(
         chunks=tuple(c for c, _ in rows), tokens=tuple(t for _, t in rows), vectors=vectors, manifest=manifest,
         path=build, classifier=classifier if classifier.classes else None,  # no classes: fewer than two cards
     )
+    del blobs, rows
+    release_heap()  # the file bytes (about 110 MB) are freed now; a server would otherwise keep them resident
+    return stored

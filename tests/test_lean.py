@@ -1,0 +1,229 @@
+"""Serving without torch (issue #14): the torch-free ONNX embedder and the cached optimised graph.
+
+Unit tests build a tiny ONNX "transformer" (an embedding lookup) in a fake sentence-transformers export, so the
+pooling, Dense and normalisation arithmetic and the graph cache are checked without the real model. The
+``realmodel`` tests compare the torch-free embedder with sentence-transformers on the real model and index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.build.embed import OnnxEmbedder
+from bot.build.onnx_export import QUANTIZED, optimized_path, session
+from bot.errors import ModelUnavailable
+
+VOCAB = ["<pad>", "<eos>", "<bos>", "<unk>", "q:", "d:", "tax", "refund", "luohu", "port", "alipay"]
+HIDDEN, OUT = 6, 4
+
+
+def _tiny_export(root: Path, rng: np.random.Generator) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    import onnx
+    from onnx import TensorProto, helper
+    from safetensors.numpy import save_file
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    export = root / "tiny-onnx-int8"
+    (export / "onnx").mkdir(parents=True)
+    table = rng.standard_normal((len(VOCAB), HIDDEN)).astype(np.float32)
+    scale = np.full((1,), 1.5, dtype=np.float32)
+    # last_hidden_state = Gather(table, input_ids) * 1.5 * mask: a graph the optimiser has something to fold.
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "input_ids"], ["g"]),
+         helper.make_node("Mul", ["g", "scale"], ["s"]),
+         helper.make_node("Cast", ["attention_mask"], ["m"], to=TensorProto.FLOAT),
+         helper.make_node("Unsqueeze", ["m", "axis"], ["m3"]),
+         helper.make_node("Mul", ["s", "m3"], ["last_hidden_state"])],
+        "tiny",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])],
+        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["b", "s", HIDDEN])],
+        [helper.make_tensor("table", TensorProto.FLOAT, table.shape, table.flatten()),
+         helper.make_tensor("scale", TensorProto.FLOAT, [1], scale),
+         helper.make_tensor("axis", TensorProto.INT64, [1], [2])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(export / QUANTIZED))
+
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="<bos> $A <eos>", special_tokens=[("<bos>", 2), ("<eos>", 1)])
+    tokenizer.save(str(export / "tokenizer.json"))
+    (export / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 2048}))
+    (export / "config.json").write_text(json.dumps({"max_position_embeddings": 6}))
+    (export / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "q: ",
+                                                                                       "document": "d: "}}))
+    w1 = rng.standard_normal((8, HIDDEN)).astype(np.float32)
+    w2 = rng.standard_normal((OUT, 8)).astype(np.float32)
+    modules = [{"idx": 0, "name": "0", "path": "",
+                "type": "sentence_transformers.base.modules.transformer.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling",
+                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"}]
+    (export / "1_Pooling").mkdir()
+    (export / "1_Pooling" / "config.json").write_text(json.dumps({"embedding_dimension": HIDDEN,
+                                                                  "pooling_mode": "mean", "include_prompt": True}))
+    for n, weight in ((2, w1), (3, w2)):
+        folder = export / f"{n}_Dense"
+        folder.mkdir()
+        save_file({"linear.weight": weight}, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text(json.dumps({
+            "in_features": weight.shape[1], "out_features": weight.shape[0], "bias": False,
+            "activation_function": "torch.nn.modules.linear.Identity"}))
+        modules.append({"idx": n, "name": str(n), "path": folder.name,
+                        "type": "sentence_transformers.base.modules.dense.Dense"})
+    modules.append({"idx": 4, "name": "4", "path": "4_Normalize",
+                    "type": "sentence_transformers.sentence_transformer.modules.normalize.Normalize"})
+    (export / "modules.json").write_text(json.dumps(modules))
+    hashes = {str(p.relative_to(export)): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in sorted(export.rglob("*")) if p.is_file()}
+    (export / "export.sha256.json").write_text(json.dumps(hashes))
+    return export, table * scale, w1, w2
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    return _tiny_export(tmp_path, np.random.default_rng(7))
+
+
+def _expected(text: str, hidden: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
+    ids = [2, *[VOCAB.index(w) if w in VOCAB else 3 for w in text.split()][:4], 1]  # 6 positions at most
+    vector = hidden[ids].astype(np.float64).mean(axis=0) @ w1.T.astype(np.float64) @ w2.T.astype(np.float64)
+    return vector / np.linalg.norm(vector)
+
+
+def test_torch_free_embedder_pools_projects_and_normalises(tiny):
+    export, hidden, w1, w2 = tiny
+    assert OnnxEmbedder.supports(export)
+    embedder = OnnxEmbedder(export, "tiny@onnx-int8-b1")
+    assert embedder.dim == OUT
+    queries = embedder.embed_queries(["tax refund", "alipay luohu port tax refund refund"])  # the second truncated
+    np.testing.assert_allclose(queries[0], _expected("q: tax refund", hidden, w1, w2), atol=1e-6)
+    np.testing.assert_allclose(queries[1], _expected("q: alipay luohu port tax", hidden, w1, w2), atol=1e-6)
+    document = embedder.embed_documents(["tax refund"])[0]
+    np.testing.assert_allclose(document, _expected("d: tax refund", hidden, w1, w2), atol=1e-6)
+    assert queries.dtype == np.float32 and not np.allclose(document, queries[0])
+    # one text per call: a vector does not depend on the texts beside it
+    assert np.array_equal(embedder.embed_queries(["alipay", "tax refund"])[1], queries[0])
+
+
+@pytest.mark.parametrize("change", ["pooling", "activation", "module"])
+def test_other_model_shapes_go_through_sentence_transformers(tiny, change):
+    export = tiny[0]
+    if change == "pooling":
+        (export / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "cls"}))
+    elif change == "activation":
+        config = json.loads((export / "2_Dense" / "config.json").read_text())
+        (export / "2_Dense" / "config.json").write_text(json.dumps(
+            {**config, "activation_function": "torch.nn.modules.activation.Tanh"}))
+    else:
+        modules = json.loads((export / "modules.json").read_text())
+        modules.insert(2, {"idx": 1, "name": "x", "path": "x", "type": "sentence_transformers.models.LayerNorm"})
+        (export / "modules.json").write_text(json.dumps(modules))
+    assert not OnnxEmbedder.supports(export)
+
+
+def test_optimised_graph_is_saved_once_verified_and_gives_the_same_outputs(tiny):
+    import onnxruntime as ort
+
+    export = tiny[0]
+    source_sha = json.loads((export / "export.sha256.json").read_text())[QUANTIZED]
+    cached = optimized_path(export, source_sha)
+    assert ort.__version__ in cached.name and source_sha[:16] in cached.name
+    feed = {"input_ids": np.array([[2, 6, 7, 1]], np.int64), "attention_mask": np.ones((1, 4), np.int64)}
+    plain = ort.InferenceSession(str(export / QUANTIZED), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+
+    first = session(export)
+    assert cached.is_file()
+    stamp = json.loads(cached.with_suffix(".sha256.json").read_text())
+    assert stamp["sha256"] == hashlib.sha256(cached.read_bytes()).hexdigest()
+    assert stamp["source_sha256"] == source_sha
+    written = cached.stat().st_mtime_ns
+    second = session(export)
+    assert cached.stat().st_mtime_ns == written  # loaded, not made again
+    assert np.array_equal(first.run(None, feed)[0], plain)
+    assert np.array_equal(second.run(None, feed)[0], plain)
+
+    cached.write_bytes(cached.read_bytes()[:-7])  # a damaged cache is a miss: made again, never used
+    assert np.array_equal(session(export).run(None, feed)[0], plain)
+    assert json.loads(cached.with_suffix(".sha256.json").read_text())["sha256"] == \
+        hashlib.sha256(cached.read_bytes()).hexdigest()
+    assert not list(cached.parent.glob(".*.tmp"))
+
+
+def test_a_changed_source_model_is_refused(tiny):
+    export = tiny[0]
+    with (export / QUANTIZED).open("ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelUnavailable, match="missing or changed"):
+        session(export)
+
+
+@pytest.mark.realmodel
+def test_serving_matches_sentence_transformers_without_importing_torch():
+    """The torch-free query vectors are within 1e-6 of sentence-transformers' (which made the index) and rank the
+    index the same; a serving process never imports torch, transformers or sentence-transformers."""
+    from conftest import load_real_bot
+
+    from bot.build.embed import load_embedder
+    from bot.serve.pipeline import RETRIEVE_K
+
+    bot = load_real_bot()
+    if not isinstance(bot.embedder, OnnxEmbedder):
+        pytest.skip("the configured embedder is not the ONNX one")
+    questions = ["退税最低要消费多少钱", "Can I use Alipay with a Visa card?", "¿Cuánto dura el tránsito sin visado?",
+                 "Bao'an airport 240 hours", "Где вернуть налог?", "ร้านค้าปลอดภาษีอยู่ที่ไหน", "Alipay 3% fee",
+                 "the Mastercard co rut duoc tien mat o cay ATM ben Tham Quyen khong"]
+    reference = load_embedder(bot.settings, build=True)
+    served = bot.embedder.embed_queries(questions)
+    assert float(np.abs(served - reference.embed_queries(questions)).max()) <= 1e-6
+    index = bot.retriever.index.vectors
+    assert np.array_equal(index.search(served, RETRIEVE_K)[1],
+                          index.search(reference.embed_queries(questions), RETRIEVE_K)[1])
+
+    probe = ("import sys; from bot.serve.pipeline import Bot; bot = Bot.load(); bot.ask('tax refund at Luohu'); "
+             "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'optimum') "
+             "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cards_parse_the_same_with_libyaml():
+    """corpus.py reads the cards with libyaml's safe loader when PyYAML has it (a server start parses every card);
+    the values must be what the pure-Python safe loader gives, for every card of the corpus."""
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML without libyaml: corpus.py uses the pure-Python loader")
+    for path in sorted((PROJECT_ROOT / "corpus" / "cards").rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast, plain = yaml.load(text, Loader=yaml.CSafeLoader), yaml.load(text, Loader=yaml.SafeLoader)
+        assert fast == plain and repr(fast) == repr(plain), path
+
+
+
+def test_a_cache_that_cannot_be_written_still_serves(tiny, monkeypatch):
+    """Where the optimised graph cannot be saved (a read-only model cache; here a path under a plain file, which
+    fails even for root), the session is made from the verified source as before."""
+    import bot.build.onnx_export as onnx_export
+
+    export = tiny[0]
+    blocker = export / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(onnx_export, "optimized_path", lambda *_: blocker / "sub" / "graph.onnx")
+    out = session(export).run(None, {"input_ids": np.array([[2, 6, 1]], np.int64),
+                                     "attention_mask": np.ones((1, 3), np.int64)})[0]
+    assert out.shape == (1, 3, HIDDEN)
+    assert not (export / "ort-optimized").exists()
