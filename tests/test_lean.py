@@ -115,6 +115,15 @@ def test_torch_free_embedder_pools_projects_and_normalises(tiny):
     assert np.array_equal(embedder.embed_queries(["alipay", "tax refund"])[1], queries[0])
 
 
+def test_a_replicas_thread_share_reaches_the_onnx_session(tiny):
+    """``BOT_THREADS`` (``Settings.threads``): N replicas on one machine each run their share of the cores."""
+    export = tiny[0]
+    shared = OnnxEmbedder(export, "tiny@onnx-int8-b1", threads=1)._session.get_session_options()
+    assert (shared.intra_op_num_threads, shared.inter_op_num_threads) == (1, 1)
+    alone = OnnxEmbedder(export, "tiny@onnx-int8-b1")._session.get_session_options()
+    assert alone.intra_op_num_threads == 0  # the runtime's default: one thread per core
+
+
 @pytest.mark.parametrize("change", ["pooling", "activation", "module"])
 def test_other_model_shapes_go_through_sentence_transformers(tiny, change):
     export = tiny[0]

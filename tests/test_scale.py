@@ -24,7 +24,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.errors import ConfigError
 from bot.serve.pipeline import Bot
 from bot.serve.processes import Replica, free_port, get_json
-from bot.serve.threads import apply_threads, onnx_thread_kwargs, session_options
+from bot.serve.threads import apply_threads
 from bot.web.health import health_report
 
 
@@ -32,12 +32,6 @@ def test_threads_setting_is_read_from_the_environment(monkeypatch: pytest.Monkey
     monkeypatch.setenv("BOT_THREADS", "1")
     assert Settings.from_env().threads == 1
     assert Settings().threads == 0  # default: the libraries' own choice, as before
-
-
-def test_onnx_session_options_carry_the_share() -> None:
-    assert session_options(0) is None and onnx_thread_kwargs(0) == {}
-    options = onnx_thread_kwargs(2)["session_options"]
-    assert options.intra_op_num_threads == 2 and options.inter_op_num_threads == 1
 
 
 def test_negative_threads_are_refused() -> None:

@@ -160,7 +160,7 @@ class OnnxEmbedder:
     One text per call, as the sentence-transformers ONNX path does (see there: int8 activations are scaled per
     batch), so no padding is ever needed. ``supports`` says whether a model folder has the shape this class runs."""
 
-    def __init__(self, export: Path, model_id: str) -> None:
+    def __init__(self, export: Path, model_id: str, threads: int = 0) -> None:
         import onnxruntime as ort
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -191,6 +191,9 @@ class OnnxEmbedder:
         with ThreadPoolExecutor(2) as pool:
             tokenizer = pool.submit(Tokenizer.from_file, str(export / "tokenizer.json"))
             options = ort.SessionOptions()
+            if threads > 0:  # a replica's share of the cores (``Settings.threads``); 0: one thread per core
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
             self._session = pool.submit(session, export, options).result()
             self._tokenizer = tokenizer.result()
         self._tokenizer.no_padding()
@@ -284,7 +287,7 @@ def load_embedder(settings: Settings, build: bool = False) -> Embedder:
         export = export_dir_for(source)
         if OnnxEmbedder.supports(export):
             verified_export(source, skip=(QUANTIZED,))  # the session verifies the graph it loads (onnx_export.py)
-            return OnnxEmbedder(export, f"{settings.model}@onnx-int8-b1")
+            return OnnxEmbedder(export, f"{settings.model}@onnx-int8-b1", settings.threads)
     workers = settings.embed_workers or os.cpu_count() or 1
     return SentenceTransformerEmbedder(
         resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size, workers

@@ -3,7 +3,8 @@
 ONNX Runtime, torch and the BLAS under numpy each start one thread per core by default. One process per machine
 wants that; N replicas on one machine would each spin as many threads as there are cores and fight over them (every
 replica's latency rises, throughput does not). ``threads`` = cores ÷ replicas gives each its share. 0 keeps the
-libraries' defaults (one replica per machine, as before).
+libraries' defaults (one replica per machine, as before). The embedder's ONNX session takes its share where it is
+made (``OnnxEmbedder``, bot/build/embed.py); this module caps the process-wide pools.
 
 FAISS is not raised here: ``bot/retrieve/hybrid.py`` keeps it at one OpenMP thread on purpose (measured faster, and
 its spin-waiting slowed the embedder), which is already within any share.
@@ -12,30 +13,10 @@ its spin-waiting slowed the embedder), which is already within any share.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-
-def session_options(threads: int) -> Any:
-    """ONNX Runtime session options for a query-time session of ``threads`` intra-op threads (None for 0: the
-    runtime's default). Passed as ``model_kwargs["session_options"]`` to the sentence-transformers ONNX backend."""
-    if threads <= 0:
-        return None
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1  # one query at a time per session: parallelism is within the operators
-    return options
-
-
-def onnx_thread_kwargs(threads: int) -> dict[str, Any]:
-    """The extra ``model_kwargs`` for an ONNX model load: empty for 0, so the default path is unchanged."""
-    options = session_options(threads)
-    return {} if options is None else {"session_options": options}
 
 
 def apply_threads(threads: int) -> None:
