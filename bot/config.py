@@ -59,9 +59,9 @@ class Settings:
     # A message with several asks is answered one part per ask, each from its own retrieval (compose.py). Off: the
     # whole message is read as one question, as before (kept to measure the difference on the narrative sets).
     split_asks: bool = True
-    # The asks of such a message are retrieved side by side, this many at once; 0 = ``threads`` (else one per core),
-    # 1 = in turn. ONNX
-    # Runtime and FAISS release the GIL, so on 2 cores a three-ask message's retrievals overlap (BENCHMARKS.md).
+    # The asks of such a message are retrieved side by side, this many at once; 0 = one per core, 1 = in turn. ONNX
+    # Runtime and FAISS release the GIL, so their retrievals overlap; with one-thread sessions (``threads=1``) a
+    # three-ask message took 247 ms against 324 in turn on 2 cores (BENCHMARKS.md, "Third round").
     ask_workers: int = 0
     # Below this cosine similarity of the best match, the curated answerer declines instead of guessing.
     # Calibrated on the QA set (see BENCHMARKS.md for the false-decline / wrong-answer trade-off).

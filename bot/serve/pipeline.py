@@ -206,7 +206,7 @@ class Bot:
     def _map(self, fn: Callable[[Ask], Context], asks: Sequence[Ask]) -> list[Context]:
         """``fn`` over ``asks``, side by side on ``settings.ask_workers`` threads (in turn when that is 1 or there is
         one ask). Same results as in turn: each retrieval is independent and the embedder is thread-safe."""
-        workers = self.settings.ask_workers or self.settings.threads or (os.cpu_count() or 1)
+        workers = self.settings.ask_workers or (os.cpu_count() or 1)
         if workers <= 1 or len(asks) <= 1:
             return [fn(a) for a in asks]
         if self._ask_pool is None:
