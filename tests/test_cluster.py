@@ -24,6 +24,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.serve.processes import HAProxy, PrivatePostgres, Replica, free_port, get_json, haproxy_env
+from bot.web.desk import hash_password
 
 pytestmark = pytest.mark.cluster
 
@@ -75,6 +76,9 @@ def _require_index() -> Settings:
     return settings
 
 
+STAFF_NAME, STAFF_PASSWORD = "li", "desk-9-password"
+
+
 @pytest.fixture(scope="module")
 def cluster(private_postgres: PrivatePostgres) -> Iterator[Cluster]:
     _require_index()
@@ -91,8 +95,14 @@ def cluster(private_postgres: PrivatePostgres) -> Iterator[Cluster]:
     build = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     shutil.copytree(settings.index_dir / "builds" / build, index / "builds" / build, copy_function=os.link)
     (index / "CURRENT").write_text(build + "\n", encoding="utf-8")
-    env = {"BOT_THREADS": "1", "BOT_FEEDBACK_DSN": dsn, "BOT_RELOAD_CHECK_SECONDS": "1", "BOT_INDEX_DIR": str(index)}
-    replicas = [Replica(f"r{n}", free_port(), env, folder / f"r{n}.log") for n in (1, 2)]
+    # Staff sign in at /desk with the same accounts file on every replica; each replica keeps its own handoff codes,
+    # as on separate machines (a code opens on the replica that made it: the sticky cookie takes staff there).
+    users = folder / "desk-users.txt"
+    users.write_text(f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}\n", encoding="utf-8")
+    env = {"BOT_THREADS": "1", "BOT_FEEDBACK_DSN": dsn, "BOT_RELOAD_CHECK_SECONDS": "1", "BOT_INDEX_DIR": str(index),
+           "BOT_DESK_USERS": str(users)}
+    replicas = [Replica(f"r{n}", free_port(), {**env, "BOT_HANDOFF_DB": str(folder / f"handoff-r{n}.sqlite3")},
+                        folder / f"r{n}.log") for n in (1, 2)]
     port = free_port()
     haproxy = HAProxy(HAPROXY_CFG, haproxy_env(f"127.0.0.1:{port}", [f"127.0.0.1:{r.port}" for r in replicas]),
                       folder / "haproxy.log", folder / "haproxy.sock")
@@ -302,12 +312,24 @@ def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_ta
                 page.click("#thumbs-up")
                 page.wait_for_function("document.querySelector('#feedback-thanks').innerText.includes('✅')",
                                        timeout=30_000)
-                # The desk tab answers in the same page session too.
-                page.get_by_role("tab", name="Service desk · 窗口").click()
-                page.fill("#desk-question textarea", "Can I pay cash if a shop only takes QR codes?")
-                page.click("#desk-send")
-                page.wait_for_function("document.querySelector('#desk-chinese textarea').value.length > 10",
-                                       timeout=60_000)
+                # The visitor hands this chat to staff; a staff browser carrying the same replica's cookie signs in
+                # at /desk through the balancer and sees both turns (the chat's state and the code live there).
+                page.click("#show-staff")
+                page.wait_for_selector("#handoff .handoff-code", timeout=30_000)
+                code = page.locator("#handoff .handoff-code").inner_text().strip()
+                staff_ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+                staff_ctx.add_cookies([{"name": "SRV", "value": server, "url": cluster.url}])
+                staff = staff_ctx.new_page()
+                staff.goto(cluster.url + "/desk")
+                staff.wait_for_selector("input[type=password]", timeout=30_000)
+                staff.locator("input").first.fill(STAFF_NAME)
+                staff.fill("input[type=password]", STAFF_PASSWORD)
+                staff.keyboard.press("Enter")
+                staff.locator("#desk-code textarea, #desk-code input").first.fill(code)
+                staff.click("#desk-open")
+                staff.wait_for_selector("#desk-conversation .turn", timeout=90_000)
+                assert staff.locator("#desk-conversation .turn").count() == 2
+                staff_ctx.close()
         finally:
             browser.close()
     with psycopg.connect(cluster.dsn) as db:
