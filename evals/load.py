@@ -298,7 +298,9 @@ def start_cluster(tmp: Path, out: Path) -> tuple[str, list[Any]]:
     from bot.serve.processes import HAProxy, Replica, haproxy_env
 
     threads = str(max(1, (os.cpu_count() or 2) // 2))
-    replicas = [Replica(f"r{n}", free_port(), {"BOT_THREADS": threads, "BOT_FEEDBACK_DB": str(tmp / f"fb{n}.sqlite3")},
+    # The rate limit off, as for one app: every simulated visitor comes from 127.0.0.1 (HAProxy forwards that address).
+    env = {"BOT_THREADS": threads, "BOT_RATE_LIMIT_PER_MINUTE": "0"}
+    replicas = [Replica(f"r{n}", free_port(), {**env, "BOT_FEEDBACK_DB": str(tmp / f"fb{n}.sqlite3")},
                         out / f"server-r{n}.log") for n in (1, 2)]
     started: list[Any] = []
     try:

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -95,8 +96,8 @@ def cluster(private_postgres: PrivatePostgres) -> Iterator[Cluster]:
     build = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     shutil.copytree(settings.index_dir / "builds" / build, index / "builds" / build, copy_function=os.link)
     (index / "CURRENT").write_text(build + "\n", encoding="utf-8")
-    # Staff sign in at /desk with the same accounts file on every replica; each replica keeps its own handoff codes,
-    # as on separate machines (a code opens on the replica that made it: the sticky cookie takes staff there).
+    # Staff sign in at /desk with the same accounts file on every replica. Handoff codes live in the PostgreSQL
+    # database with the feedback; each replica's own SQLite file is set apart only to show no code is kept there.
     users = folder / "desk-users.txt"
     users.write_text(f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}\n", encoding="utf-8")
     env = {"BOT_THREADS": "1", "BOT_FEEDBACK_DSN": dsn, "BOT_RELOAD_CHECK_SECONDS": "1", "BOT_INDEX_DIR": str(index),
@@ -312,13 +313,15 @@ def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_ta
                 page.click("#thumbs-up")
                 page.wait_for_function("document.querySelector('#feedback-thanks').innerText.includes('✅')",
                                        timeout=30_000)
-                # The visitor hands this chat to staff; a staff browser carrying the same replica's cookie signs in
-                # at /desk through the balancer and sees both turns (the chat's state and the code live there).
+                # The visitor hands this chat to staff (the chat's state lives on this replica); a staff browser
+                # pinned to the *other* replica signs in at /desk through the balancer and opens both turns: the
+                # code is in the shared database, not in the replica that made it.
                 page.click("#show-staff")
                 page.wait_for_selector("#handoff .handoff-code", timeout=30_000)
                 code = page.locator("#handoff .handoff-code").inner_text().strip()
                 staff_ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-                staff_ctx.add_cookies([{"name": "SRV", "value": server, "url": cluster.url}])
+                other = "r2" if server == "r1" else "r1"
+                staff_ctx.add_cookies([{"name": "SRV", "value": other, "url": cluster.url}])
                 staff = staff_ctx.new_page()
                 staff.goto(cluster.url + "/desk")
                 staff.wait_for_selector("input[type=password]", timeout=30_000)
@@ -332,6 +335,11 @@ def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_ta
                 staff_ctx.close()
         finally:
             browser.close()
+    with psycopg.connect(cluster.dsn) as db:
+        assert db.execute("SELECT count(*) FROM handoff").fetchone() == (2,)  # one code per replica's visitor
+    for n in (1, 2):  # and none in the replicas' own files
+        local = cluster.folder / f"handoff-r{n}.sqlite3"
+        assert not local.exists() or sqlite3.connect(local).execute("SELECT count(*) FROM handoff").fetchone() == (0,)
     with psycopg.connect(cluster.dsn) as db:
         stored = {row[0] for row in db.execute("SELECT comment FROM feedback WHERE verdict = 'up'")}
     assert set(comments.values()) <= stored  # byte for byte, from both replicas, in one table

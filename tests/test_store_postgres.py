@@ -80,7 +80,8 @@ def test_migrations_are_idempotent_and_safe_when_replicas_start_together(pg_dsn:
     store = PostgresFeedbackStore(pg_dsn)
     assert store.migrate() == 0
     with psycopg.connect(pg_dsn) as db:
-        assert db.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        assert db.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == [
+            (v,) for v in range(1, len(postgres.MIGRATIONS) + 1)]
 
 
 def _writer(dsn: str, worker: int, n: int) -> None:
@@ -149,3 +150,23 @@ def test_a_dead_database_is_reported_and_committed_rows_survive(caplog: pytest.L
     finally:
         server.stop()
         subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+def test_handoff_codes_live_in_postgres_for_every_replica_and_expire(pg_dsn: str, tmp_path: Path) -> None:
+    """With BOT_FEEDBACK_DSN a code made on one replica opens at the desk of another (the SQLite default keeps it on
+    the replica that made it), hostile text comes back exactly, and an expired code is refused and deleted."""
+    from bot.store.handoff import Turn
+    from bot.store.postgres import PostgresHandoffStore, open_handoffs
+
+    ttl = dt.timedelta(hours=24)
+    assert isinstance(open_handoffs(pg_dsn, tmp_path / "unused.sqlite3", ttl), PostgresHandoffStore)
+    assert not (tmp_path / "unused.sqlite3").exists()
+    clock = [dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.UTC)]
+    made_on, opened_on = (PostgresHandoffStore(pg_dsn, ttl, now=lambda: clock[0]) for _ in range(2))
+    turns = [Turn("كم أسترد؟", "ar", {"text": HOSTILE.replace("\x00", ""), "card_ids": ["refund-how-much"]}),
+             Turn("and the fees?", "en", {"text": "3%"}, ("Can I use Visa with Alipay?",))]
+    handoff = made_on.create(turns)
+    opened = opened_on.open(f"{handoff.code[:4].lower()}-{handoff.code[4:]}")  # typed as heard
+    assert opened is not None and opened.turns == tuple(turns)
+    clock[0] += dt.timedelta(hours=25)
+    assert opened_on.open(handoff.code) is None and made_on.count() == 0  # expired: refused, and the row is gone

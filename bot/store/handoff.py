@@ -81,7 +81,7 @@ def shown_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def _utcnow() -> dt.datetime:
+def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -92,7 +92,7 @@ def _stamp(moment: dt.datetime) -> str:
 
 class HandoffStore:
     def __init__(self, path: Path, ttl: dt.timedelta = dt.timedelta(hours=24),
-                 now: Callable[[], dt.datetime] = _utcnow) -> None:
+                 now: Callable[[], dt.datetime] = utcnow) -> None:
         if ttl <= dt.timedelta(0):
             raise ValueError("the handoff lifetime must be positive")
         self.path = path
@@ -116,12 +116,13 @@ class HandoffStore:
             self._purge(db, now)
             for _ in range(5):  # a collision among ~1e12 codes is practically impossible; retry anyway
                 code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-                try:
-                    db.execute("INSERT INTO handoff (code, created_at, expires_at, turns) VALUES (?, ?, ?, ?)",
-                               (code, _stamp(now), _stamp(expires), payload))
-                except sqlite3.IntegrityError:
-                    continue
-                return Handoff(code, now, expires, kept)
+                # ON CONFLICT rather than catching the driver's error: the same SQL on SQLite and PostgreSQL, and
+                # a PostgreSQL transaction stays usable after a collision.
+                inserted = db.execute(self._sql("INSERT INTO handoff (code, created_at, expires_at, turns) "
+                                                "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING"),
+                                      (code, _stamp(now), _stamp(expires), payload)).rowcount
+                if inserted == 1:
+                    return Handoff(code, now, expires, kept)
         raise RuntimeError("could not draw a free handoff code")
 
     def open(self, code: str) -> Handoff | None:
@@ -132,7 +133,7 @@ class HandoffStore:
         now = self._now()
         with closing(self._connect()) as db, db:
             self._purge(db, now)
-            row = db.execute("SELECT code, created_at, expires_at, turns FROM handoff WHERE code = ?",
+            row = db.execute(self._sql("SELECT code, created_at, expires_at, turns FROM handoff WHERE code = ?"),
                              (key,)).fetchone()
         if row is None:
             return None
@@ -148,6 +149,10 @@ class HandoffStore:
         with closing(self._connect()) as db:
             return int(db.execute("SELECT COUNT(*) FROM handoff").fetchone()[0])
 
+    def _purge(self, db: Any, now: dt.datetime) -> int:
+        return int(db.execute(self._sql("DELETE FROM handoff WHERE expires_at <= ?"), (_stamp(now),)).rowcount)
+
     @staticmethod
-    def _purge(db: sqlite3.Connection, now: dt.datetime) -> int:
-        return db.execute("DELETE FROM handoff WHERE expires_at <= ?", (_stamp(now),)).rowcount
+    def _sql(query: str) -> str:
+        """``query`` in this database's placeholder style (SQLite's ``?``; the PostgreSQL store overrides it)."""
+        return query

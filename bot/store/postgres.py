@@ -22,11 +22,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bot.errors import StoreError
 from bot.store.feedback import MAX_COMMENT, FeedbackRow, FeedbackStore
+from bot.store.handoff import HandoffStore, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,17 @@ MIGRATIONS: tuple[str, ...] = (
         count BIGINT NOT NULL DEFAULT 0,
         PRIMARY KEY (day, card_id)
     );
+    """,
+    # Conversations a visitor hands to staff (#18, bot/store/handoff.py): in the shared database every replica opens
+    # every code. Times as fixed-width UTC ISO text, as in the SQLite file (the purge compares them as text).
+    """
+    CREATE TABLE handoff (
+        code TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        turns TEXT NOT NULL
+    );
+    CREATE INDEX handoff_expiry ON handoff (expires_at);
     """,
 )
 MIGRATION_LOCK = 0x5A42_0017  # pg_advisory_xact_lock key: any constant shared by all replicas
@@ -168,6 +180,36 @@ class PostgresFeedbackStore(FeedbackStore):
 def _reason(exc: BaseException) -> str:
     """The first line of a driver error: enough to act on, without a DSN's password (psycopg never prints it)."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class PostgresHandoffStore(HandoffStore):
+    """Handoff codes in the feedback database (``BOT_FEEDBACK_DSN``): a code made on one replica opens at the desk
+    of any other. Same codes, expiry and purge as the SQLite store (``handoff.py``); only the connection and the
+    placeholder style differ."""
+
+    def __init__(self, dsn: str, ttl: dt.timedelta = dt.timedelta(hours=24),
+                 now: Callable[[], dt.datetime] = utcnow) -> None:  # no SQLite file: the migrations make the table
+        if ttl <= dt.timedelta(0):
+            raise ValueError("the handoff lifetime must be positive")
+        self.dsn, self.ttl, self._now = dsn, ttl, now
+        PostgresFeedbackStore(dsn).migrate()
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.dsn, connect_timeout=CONNECT_TIMEOUT, application_name="shenzhen-bot")
+        except psycopg.Error as exc:
+            raise StoreError(f"handoff database unreachable: {_reason(exc)}") from exc
+
+    @staticmethod
+    def _sql(query: str) -> str:
+        return query.replace("?", "%s")
+
+
+def open_handoffs(dsn: str, sqlite_path: Any, ttl: dt.timedelta) -> HandoffStore:
+    """Where handoff codes live: the feedback database when ``dsn`` is set (replicas share them), else SQLite."""
+    return PostgresHandoffStore(dsn, ttl) if dsn else HandoffStore(sqlite_path, ttl)
 
 
 def open_store(dsn: str, sqlite_path: Any) -> FeedbackStore:

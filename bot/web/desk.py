@@ -40,6 +40,7 @@ from bot.schema import Answer, Citation
 from bot.serve.pipeline import Bot
 from bot.store.feedback import FeedbackStore
 from bot.store.handoff import HandoffStore, Turn, shown_code
+from bot.store.postgres import open_handoffs
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +307,8 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
 
     if settings.handoff_hours <= 0:
         raise ConfigError("BOT_HANDOFF_HOURS must be positive")
-    handoffs = HandoffStore(settings.handoff_db, timedelta(hours=settings.handoff_hours))
+    # With BOT_FEEDBACK_DSN the codes live in that PostgreSQL database, so every replica opens every code.
+    handoffs = open_handoffs(settings.feedback_dsn, settings.handoff_db, timedelta(hours=settings.handoff_hours))
     handoffs.purge()
     server = fastapi.FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     # ``/healthz`` for the balancer and the probes (deploy/, README "Scale out"): before the page, mounted at the root.
