@@ -5,48 +5,27 @@ Needs `/usr/bin/chromium` (installed by .ci/run) and the built index. Marked ``b
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from pathlib import Path
 
 import pytest
-
-from bot.serve.processes import ProcessError, Replica, free_port
+from browsing import chromium, require_chromium, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing: .ci/run installs it")
-        pytest.skip("chromium not installed")
+    require_chromium()
     folder = tmp_path_factory.mktemp("fb")
     db = folder / "feedback.sqlite3"
-    env = {"BOT_FEEDBACK_DB": str(db), "BOT_HANDOFF_DB": str(folder / "handoff.sqlite3")}
-    replica = Replica("browser", free_port(), env, folder / "app.log").start()
-    try:
-        try:
-            replica.wait_ready(180)
-        except ProcessError as exc:
-            pytest.fail(str(exc))
-        yield f"{replica.url}/", db
-    finally:
-        replica.stop()
+    with running_app("browser", {"BOT_FEEDBACK_DB": str(db), "BOT_HANDOFF_DB": str(folder / "handoff.sqlite3")},
+                     folder) as url:
+        yield url, db
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

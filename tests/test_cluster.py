@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from browsing import staff_sign_in
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.serve.processes import HAProxy, PrivatePostgres, Replica, free_port, get_json, haproxy_env
@@ -323,11 +324,7 @@ def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_ta
                 other = "r2" if server == "r1" else "r1"
                 staff_ctx.add_cookies([{"name": "SRV", "value": other, "url": cluster.url}])
                 staff = staff_ctx.new_page()
-                staff.goto(cluster.url + "/desk")
-                staff.wait_for_selector("input[type=password]", timeout=30_000)
-                staff.locator("input").first.fill(STAFF_NAME)
-                staff.fill("input[type=password]", STAFF_PASSWORD)
-                staff.keyboard.press("Enter")
+                staff_sign_in(staff, cluster.url + "/desk", STAFF_NAME, STAFF_PASSWORD)
                 staff.locator("#desk-code textarea, #desk-code input").first.fill(code)
                 staff.click("#desk-open")
                 staff.wait_for_selector("#desk-conversation .turn", timeout=90_000)

@@ -7,20 +7,16 @@ own handoff database and a staff accounts file, so it is started by this module'
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browsing import chromium, require_chromium, running_app, staff_sign_in
 
-from bot.serve.processes import ProcessError, Replica, free_port
 from bot.web.desk import hash_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.realmodel]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 STAFF_NAME, STAFF_PASSWORD = "wang", "window-7-password"
 ARABIC_TURNS = ("كم أسترد من الضريبة على مشتريات بقيمة 1000 يوان؟", "هل يمكنني استخدام بطاقة فيزا مع أليباي في شنتشن؟")
@@ -34,35 +30,21 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing: .ci/run installs it")
-        pytest.skip("chromium not installed")
+    require_chromium()
     data = tmp_path_factory.mktemp("desk")
     users = data / "desk-users.txt"
     users.write_text(f"{STAFF_NAME}:{hash_password(STAFF_PASSWORD)}\n", encoding="utf-8")
     handoff_db = data / "handoff.sqlite3"
     env = {"BOT_FEEDBACK_DB": str(data / "feedback.sqlite3"), "BOT_HANDOFF_DB": str(handoff_db),
            "BOT_DESK_USERS": str(users)}
-    replica = Replica("desk", free_port(), env, data / "app.log").start()
-    try:
-        try:
-            replica.wait_ready(180)
-        except ProcessError as exc:
-            pytest.fail(str(exc))
-        yield Server(f"{replica.url}/", handoff_db)
-    finally:
-        replica.stop()
+    with running_app("desk", env, data) as url:
+        yield Server(url, handoff_db)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _above_the_fold(page, locator) -> bool:
@@ -103,12 +85,7 @@ def _ask(page, text: str, nth: int):
 def _staff_login(browser, server):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    page.goto(server.url + "desk")
-    page.wait_for_selector("input[type=password]", timeout=30_000)
-    page.locator("input").first.fill(STAFF_NAME)
-    page.fill("input[type=password]", STAFF_PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#desk-code textarea, #desk-code input", timeout=30_000)
+    staff_sign_in(page, server.url + "desk", STAFF_NAME, STAFF_PASSWORD)
     return context, page
 
 
