@@ -276,6 +276,41 @@ def test_a_copied_build_rolls_out_to_every_replica(cluster: Cluster) -> None:
 
 
 @pytest.mark.browser
+def test_bot_index_after_a_corpus_change_is_served_by_every_replica(cluster: Cluster, tmp_path: Path) -> None:
+    """The operator's roll-out: edit a card, run ``python -m bot index`` on the index the replicas share; both
+    report the new build and its new corpus hash on /healthz within seconds, and keep answering."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Settings.from_env().corpus_dir, corpus)
+    card = corpus / "cards" / "payment" / "pay-mobile-fees.yaml"
+    data = yaml.safe_load(card.read_text(encoding="utf-8"))
+    data["answer"]["en"] += " Check the current fee in the app before you pay."
+    card.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    before = {r.name: get_json(r.url + "/healthz", timeout=30)[1] for r in cluster.replicas}
+    index = cluster.folder / "index"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    subprocess.run([sys.executable, "-m", "bot", "index"], cwd=PROJECT_ROOT, check=True, timeout=1200,
+                   env={**env, "BOT_INDEX_DIR": str(index), "BOT_CORPUS_DIR": str(corpus)}, capture_output=True)
+    new = (index / "CURRENT").read_text(encoding="utf-8").strip()
+    assert all(b["build_id"] != new for b in before.values())
+    deadline = time.monotonic() + 120
+    served: dict[str, dict[str, object]] = {}
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            served = {r.name: get_json(r.url + "/healthz", timeout=30)[1] for r in cluster.replicas}
+        if {b.get("build_id") for b in served.values()} == {new}:
+            break
+        time.sleep(0.5)
+    assert {name: b.get("build_id") for name, b in served.items()} == {"r1": new, "r2": new}
+    hashes = {b.get("corpus_hash") for b in served.values()}
+    assert len(hashes) == 1 and hashes != {b.get("corpus_hash") for b in before.values()}
+    assert _ok(_ask(_client(cluster.url), "Is there a fee for paying with Alipay?"))
+
+
 def test_browsers_keep_their_chat_through_the_balancer_and_thumbs_land_in_one_table(cluster: Cluster) -> None:
     import json
     import subprocess
