@@ -73,7 +73,12 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             continue
         ctx = retrieve(ask)
         answer = curated.answer(ctx)
-        if answer.refused and (ask.context or ask.before) and _worth_rereading(ask, answer):
+        # Only an unsure decline yields to a reread ("Come facciamo?" 0.73, "¿Es legal hacer eso?" 0.64): a sure
+        # one ("any dim sum recs near Luohu" 0.99, "子ども用の解熱剤は何を" 0.96, swapping dollars with a stranger
+        # 0.94) is a side ask of its own, whatever the sentence before it is about; it is not retrieved again.
+        sure = _probability(ctx, answer.card_ids[0]) if answer.card_ids else None
+        unsure = sure is None or sure < SURE_DECLINE
+        if answer.refused and unsure and (ask.context or ask.before) and _worth_rereading(ask, answer):
             # Too vague to answer alone ("L'écharpe compte aussi ?", "Come facciamo?", "これでも利用できますか？"), or
             # declined for its wording ("was müssen wir tun, damit wir nicht illegal im Land sind?" after a
             # cancelled flight): read it with what comes before it, as one text, before declining it. A subject
@@ -82,20 +87,14 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             wider = retrieve(Ask(ask.text, f"{ask.context or ask.before}\n{ask.search}"))
             second = curated.answer(wider)
             alone = {h.chunk.doc_id for h in ctx.hits[:WORDING_RANKS]}
-            # Only an unsure decline yields ("Come facciamo?" 0.73, "¿Es legal hacer eso?" 0.64): a sure one ("any dim
-            # sum recs near Luohu" 0.99, "子ども用の解熱剤は何を" 0.96, swapping dollars with a stranger 0.94) is a side
-            # ask of its own, whatever the sentence before it is about. A short ask says too little to have its own
-            # top hits, so the reread's card need not be among them.
-            sure = next((h.card_probability for h in ctx.hits if h.chunk.doc_id == answer.card_ids[0]), None) \
-                if answer.card_ids else None
-            unsure = sure is None or sure < SURE_DECLINE
-            if not answer.card_ids or (not second.refused and second.card_ids[:1] and unsure
+            # A short ask says too little to have its own top hits, so the reread's card need not be among them.
+            if not answer.card_ids or (not second.refused and second.card_ids[:1]
                                        and (second.card_ids[0] in alone or is_short(ask.text))):
                 ctx, answer = wider, second
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
-        probability = next((h.card_probability for h in ctx.hits if card and h.chunk.doc_id == card.card_id), None)
-        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS], probability)
+        sure = _probability(ctx, card.card_id) if card else None
+        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS], sure)
         same = next((p for p in parts if p.key == part.key), None)
         if same is None:
             parts.append(part)
@@ -166,6 +165,11 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         escalation=",".join(escalations), notes=notes,
         check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
     )
+
+
+def _probability(ctx: Context, card_id: str) -> float | None:
+    """The card classifier's probability for ``card_id`` among the hits of ``ctx`` (None when not ranked)."""
+    return next((h.card_probability for h in ctx.hits if h.chunk.doc_id == card_id), None)
 
 
 def _worth_rereading(ask: Ask, answer: Answer) -> bool:

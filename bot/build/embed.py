@@ -17,6 +17,10 @@ import numpy as np
 from bot.config import DEFAULT_MODEL, Settings
 from bot.lang import tokenize
 
+# The model id's suffix for the ONNX int8 model run one text per call: both ONNX embedders give the same vectors
+# (to ~1e-7), so an index built by one is served by the other; the id an index records must match it exactly.
+ONNX_ID = "@onnx-int8-b1"
+
 
 class Embedder(Protocol):
     model_id: str
@@ -53,7 +57,7 @@ class SentenceTransformerEmbedder:
             # and independent of which chunks an incremental build happens to re-embed together. It is not slower
             # here (8.1 vs 7.1 long documents/s). The id changes with it, so batched indexes are rebuilt.
             batch_size = 1
-            model_id = f"{model_id}@onnx-int8-b1"
+            model_id = f"{model_id}{ONNX_ID}"
         elif backend != "torch":
             raise ValueError(f"unknown embedding backend {backend!r}; use 'torch' or 'onnx'")
         self._model = SentenceTransformer(model_ref, **kwargs)
@@ -287,7 +291,7 @@ def load_embedder(settings: Settings, build: bool = False) -> Embedder:
         export = export_dir_for(source)
         if OnnxEmbedder.supports(export):
             verified_export(source, skip=(QUANTIZED,))  # the session verifies the graph it loads (onnx_export.py)
-            return OnnxEmbedder(export, f"{settings.model}@onnx-int8-b1", settings.threads)
+            return OnnxEmbedder(export, f"{settings.model}{ONNX_ID}", settings.threads)
     workers = settings.embed_workers or os.cpu_count() or 1
     return SentenceTransformerEmbedder(
         resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size, workers

@@ -137,10 +137,11 @@ def _opens_question(text: str) -> bool:
 def segments(message: str) -> list[Segment]:
     """The message's sentences and clauses in order, each an ask or background."""
     out: list[Segment] = []
-    listed = [s for s in sentences(message) if _LIST_ITEM.match(s)]
+    found = sentences(message)
+    listed = [s for s in found if _LIST_ITEM.match(s)]
     # A numbered list whose items ask is a list of asks: "4) also any tips on which EV stocks to buy lol" is one too.
     list_asks = len(listed) >= 2 and sum(is_question(s) for s in listed) >= 2
-    for sentence in sentences(message):
+    for sentence in found:
         # "Mau tanya:" / "My questions:" announce the asks; they are not one.
         announces = sentence.rstrip().endswith((":", "："))
         if (is_question(sentence) or (list_asks and _LIST_ITEM.match(sentence))) and not announces:
