@@ -7,7 +7,6 @@ return escaped HTML and turn bad input into a message, never a traceback.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -22,36 +21,34 @@ from bot.checks.rules import RuleBook
 from bot.clock import today
 from bot.errors import BadInput
 from bot.messages import message
+from bot.web.markup import esc, text_dir
 
 log = logging.getLogger(__name__)
 UNKNOWN = ""
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
 
 def result_html(result: CheckResult, lang: str, rules: RuleBook) -> str:
     head, verdict, *lines = render_lines(result, lang, rules)
-    direction = "rtl" if lang == "ar" else "ltr"
-    sources = "".join(f'<li><a href="{_esc(s.url)}" target="_blank" rel="noopener noreferrer">{_esc(s.title)}</a></li>'
-                      if s.url.startswith(("https://", "http://")) else f"<li>{_esc(s.title)}</li>"
+    direction = text_dir(lang)
+    sources = "".join(f'<li><a href="{esc(s.url)}" target="_blank" rel="noopener noreferrer">{esc(s.title)}</a></li>'
+                      if s.url.startswith(("https://", "http://")) else f"<li>{esc(s.title)}</li>"
                       for s in result.sources)
-    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
-    return (f'<div class="check answer" dir="{direction}" lang="{_esc(lang)}" data-verdict="{result.verdict}">'
-            f"<p><small>{_esc(head)}</small></p><p><b>{_esc(verdict)}</b></p><ul>{items}</ul>"
-            f"<div class='meta'><b>{_esc(message('ui_sources', lang))}</b><ul>{sources}</ul>"
-            f"{_esc(message('ui_valid_as_of', lang, date=fmt(result.valid_as_of, lang)))}</div></div>")
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return (f'<div class="check answer" dir="{direction}" lang="{esc(lang)}" data-verdict="{result.verdict}">'
+            f"<p><small>{esc(head)}</small></p><p><b>{esc(verdict)}</b></p><ul>{items}</ul>"
+            f"<div class='meta'><b>{esc(message('ui_sources', lang))}</b><ul>{sources}</ul>"
+            f"{esc(message('ui_valid_as_of', lang, date=fmt(result.valid_as_of, lang)))}</div></div>")
 
 
 def _guarded(lang: str, run: Callable[[], CheckResult], rules: RuleBook) -> str:
     try:
         return result_html(run(), lang, rules)
     except BadInput as exc:
-        return f'<p class="check-error" dir="auto">{_esc(render_error(exc, lang))}</p>'
+        return f'<p class="check-error" dir="auto">{esc(render_error(exc, lang))}</p>'
     except Exception:
         log.exception("checker failed")
-        return f'<p class="check-error">{_esc(message("error_generic", lang))}</p>'
+        return f'<p class="check-error">{esc(message("error_generic", lang))}</p>'
 
 
 def _text(value: object) -> str | None:

@@ -20,7 +20,6 @@ import base64
 import getpass
 import hashlib
 import hmac
-import html
 import logging
 import secrets
 import sys
@@ -41,6 +40,7 @@ from bot.serve.pipeline import Bot
 from bot.store.feedback import FeedbackStore
 from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.store.postgres import open_handoffs
+from bot.web.markup import esc, text_dir
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,6 @@ body * { visibility: hidden !important; }
 #desk-conversation a { color: inherit; text-decoration: none; }
 </style>"""
 
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 # ---------------------------------------------------------------- accounts
@@ -177,17 +174,17 @@ def check_table(check: Mapping[str, Any] | None) -> str:
     if not check:
         return ""
     values = check.get("values") or {}
-    rows = "".join(f"<tr><td><code>{_esc(k)}</code></td><td>{_esc(v)}</td></tr>" for k, v in values.items())
+    rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>" for k, v in values.items())
     missing = ", ".join(str(m) for m in check.get("missing") or ())
-    return (f"<div class='check-values'><b>{_esc(STAFF['check'])}</b> — {_esc(check.get('checker', ''))}: "
-            f"<b>{_esc(check.get('verdict', ''))}</b>" + (f" (missing: {_esc(missing)})" if missing else "")
+    return (f"<div class='check-values'><b>{esc(STAFF['check'])}</b> — {esc(check.get('checker', ''))}: "
+            f"<b>{esc(check.get('verdict', ''))}</b>" + (f" (missing: {esc(missing)})" if missing else "")
             + f"<table>{rows}</table></div>")
 
 
 def hotline_html(lang: str) -> str:
-    direction = "rtl" if lang == "ar" else "ltr"
+    direction = text_dir(lang)
     lines = [message("escalation_12367", lang), message("escalation_12345", lang)]
-    return "".join(f"<div dir='{direction}' lang='{_esc(lang)}'>{_esc(line)}</div>" for line in lines)
+    return "".join(f"<div dir='{direction}' lang='{esc(lang)}'>{esc(line)}</div>" for line in lines)
 
 
 def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = "", expires: str = "",
@@ -197,12 +194,12 @@ def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = 
     from bot.web.page import _staff_notes_html, answer_html  # the page's own rendering, one look for both
 
     lang = turns[0].language if turns else "en"
-    parts = [f"<div class='slip-head'><h2>{_esc(message('ui_title', lang))} · {_esc(message('ui_title', CHINESE))}"
-             f"</h2><div>{_esc(day.isoformat())}" + (f" · {_esc(shown_code(code))}" if code else "") + "</div></div>"]
+    parts = [f"<div class='slip-head'><h2>{esc(message('ui_title', lang))} · {esc(message('ui_title', CHINESE))}"
+             f"</h2><div>{esc(day.isoformat())}" + (f" · {esc(shown_code(code))}" if code else "") + "</div></div>"]
     if code:
-        parts.append(f"<div class='staff-meta'>{_esc(STAFF['code'])}: <b>{_esc(shown_code(code))}</b> · "
-                     f"{_esc(STAFF['expires'])}: {_esc(expires)} · "
-                     f"{_esc(language_name(lang))}</div>")
+        parts.append(f"<div class='staff-meta'>{esc(STAFF['code'])}: <b>{esc(shown_code(code))}</b> · "
+                     f"{esc(STAFF['expires'])}: {esc(expires)} · "
+                     f"{esc(language_name(lang))}</div>")
     for n, turn in enumerate(turns, start=1):
         visitor = answer_from_json(turn.answer)
         try:
@@ -210,24 +207,24 @@ def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = 
             chinese_html = answer_html(chinese)
         except Exception:
             log.exception("could not answer a handed-over question in Chinese")
-            chinese_html = f"<p>{_esc(message('error_generic', CHINESE))}</p>"
-        direction = "rtl" if turn.language == "ar" else "ltr"
-        cards = ", ".join(f"<code>{_esc(c)}</code>" for c in visitor.card_ids) or "–"
+            chinese_html = f"<p>{esc(message('error_generic', CHINESE))}</p>"
+        direction = text_dir(turn.language)
+        cards = ", ".join(f"<code>{esc(c)}</code>" for c in visitor.card_ids) or "–"
         parts.append(
-            f"<div class='turn' data-turn='{n}'><h3>{_esc(STAFF['turn'].format(n=n))}</h3>"
+            f"<div class='turn' data-turn='{n}'><h3>{esc(STAFF['turn'].format(n=n))}</h3>"
             f"<div class='side-by-side'>"
-            f"<div class='visitor-side'><div class='label'>{_esc(STAFF['visitor'])} · "
-            f"{_esc(language_name(turn.language))}</div>"
-            f"<p class='question' dir='{direction}' lang='{_esc(turn.language)}'>{_esc(turn.question)}</p>"
+            f"<div class='visitor-side'><div class='label'>{esc(STAFF['visitor'])} · "
+            f"{esc(language_name(turn.language))}</div>"
+            f"<p class='question' dir='{direction}' lang='{esc(turn.language)}'>{esc(turn.question)}</p>"
             f"{answer_html(visitor)}</div>"
-            f"<div class='chinese-side'><div class='label'>{_esc(STAFF['chinese'])}</div>{chinese_html}</div>"
+            f"<div class='chinese-side'><div class='label'>{esc(STAFF['chinese'])}</div>{chinese_html}</div>"
             "</div>"
-            + (f"<div class='staff-meta'><b>{_esc(STAFF['cards'])}:</b> {cards}"
+            + (f"<div class='staff-meta'><b>{esc(STAFF['cards'])}:</b> {cards}"
                f"{_staff_notes_html(bot, visitor.card_ids, day, STAFF_SECOND)}{check_table(visitor.check)}</div>"
                if staff else "")
             + "</div>")
     hotline = f"{message('ui_hotline', lang)} · {message('ui_hotline', CHINESE)}"
-    parts.append(f"<div class='slip-foot'><b>{_esc(hotline)}</b>{hotline_html(lang)}"
+    parts.append(f"<div class='slip-foot'><b>{esc(hotline)}</b>{hotline_html(lang)}"
                  + (hotline_html(CHINESE) if lang != CHINESE else "") + "</div>")
     return "".join(parts)
 
@@ -242,7 +239,7 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
     def open_code(code: str, request: gr.Request) -> str:
         handoff = handoffs.open(code or "")
         if handoff is None:
-            return f"<p class='not-found'>{_esc(STAFF['not_found'])}</p>"
+            return f"<p class='not-found'>{esc(STAFF['not_found'])}</p>"
         log.info("desk: %s opened a handoff", getattr(request, "username", "?"))  # who, never which code
         expires = handoff.expires_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
         return conversation_html(bot, handoff.turns, today(bot.settings), handoff.code, expires)
@@ -253,7 +250,7 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
         except Exception as exc:
             from bot.web.page import AUTO, _error_text, _guess_lang
 
-            return f"<p>{_esc(_error_text(exc, _guess_lang(question, AUTO)))}</p>"
+            return f"<p>{esc(_error_text(exc, _guess_lang(question, AUTO)))}</p>"
         count_served(store, visitor, today(bot.settings))
         turn = Turn(question, visitor.language, visitor.as_json())
         return conversation_html(bot, (turn,), today(bot.settings))
@@ -263,7 +260,7 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
             return html_table(build_report(bot.settings.corpus_dir, today(bot.settings), store))
         except Exception:
             log.exception("could not build the content report")
-            return f"<p>{_esc(message('error_generic', CHINESE))}</p>"
+            return f"<p>{esc(message('error_generic', CHINESE))}</p>"
 
     def who(request: gr.Request) -> str:
         return f"{STAFF['signed_in']}: **{getattr(request, 'username', None) or '?'}** · [{STAFF['logout']}](logout)"

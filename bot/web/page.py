@@ -30,11 +30,11 @@ from bot.store.feedback import FeedbackStore
 from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.web.check_forms import build_check_tab
 from bot.web.ics import deadline_of, ics_bytes
+from bot.web.markup import esc, text_dir
 
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-RTL = {"ar"}
 EXAMPLE_TOPICS = ("tax_refund", "transit", "entry", "payment", "services")
 CSS = """
 .answer p { margin: 0.35em 0; }
@@ -95,43 +95,40 @@ SNIPPET_CHARS = 700  # of each search result's text: enough to judge it, the lin
 QUEUE_SIZE = 256  # requests waiting beyond the concurrent ones; bounds memory under a burst or abuse
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
 
 def answer_html(answer: Answer) -> str:
     """Answer text, sources as links, valid-as-of date; right-to-left for Arabic."""
     lang = answer.language
-    direction = "rtl" if lang in RTL else "ltr"
+    direction = text_dir(lang)
     paragraphs = []
     for block in answer.text.split("\n\n"):
         lines = block.split("\n")
         heading = _HEADING.fullmatch(block.strip())
         if heading:  # one part of a multi-part answer: the visitor's own ask
-            paragraphs.append(f"<h4 class='ask'>{_esc(heading.group(1))}</h4>")
+            paragraphs.append(f"<h4 class='ask'>{esc(heading.group(1))}</h4>")
         elif all(line.startswith("- ") for line in lines if line.strip()):
-            items = "".join(f"<li>{_esc(line[2:])}</li>" for line in lines if line.strip())
+            items = "".join(f"<li>{esc(line[2:])}</li>" for line in lines if line.strip())
             paragraphs.append(f"<ul>{items}</ul>")
         else:
-            paragraphs.append("<p>" + "<br>".join(_esc(line) for line in lines) + "</p>")
+            paragraphs.append("<p>" + "<br>".join(esc(line) for line in lines) + "</p>")
     meta = []
     if answer.citations:
         links = []
         for c in answer.citations:
             if c.url.startswith(("https://", "http://")):
-                links.append(f'<li><a href="{_esc(c.url)}" target="_blank" rel="noopener noreferrer">'
-                             f"{_esc(c.title)}</a></li>")
+                links.append(f'<li><a href="{esc(c.url)}" target="_blank" rel="noopener noreferrer">'
+                             f"{esc(c.title)}</a></li>")
             else:
-                links.append(f"<li>{_esc(c.title)}</li>")
-        title = _esc(message("ui_sources", lang))
+                links.append(f"<li>{esc(c.title)}</li>")
+        title = esc(message("ui_sources", lang))
         if len(links) <= OPEN_SOURCES:
             meta.append(f"<div class='sources'><b>{title}</b><ul>{''.join(links)}</ul></div>")
         else:  # a multi-part answer cites many: on a phone they would bury the answer, so they fold
             meta.append(f"<details class='sources'><summary><b>{title}</b> ({len(links)})</summary>"
                         f"<ul>{''.join(links)}</ul></details>")
     if answer.valid_as_of:
-        meta.append(f"<div class='valid'>{_esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
-    return (f'<div class="answer" dir="{direction}" lang="{_esc(lang)}">{"".join(paragraphs)}'
+        meta.append(f"<div class='valid'>{esc(message('ui_valid_as_of', lang, date=answer.valid_as_of))}</div>")
+    return (f'<div class="answer" dir="{direction}" lang="{esc(lang)}">{"".join(paragraphs)}'
             f'<div class="meta">{"".join(meta)}</div></div>')
 
 
@@ -150,7 +147,7 @@ def _plain(markup: str) -> str:
 
 
 def _user_html(text: str) -> str:
-    return f'<div dir="auto">{_esc(text)}</div>'
+    return f'<div dir="auto">{esc(text)}</div>'
 
 
 def _error_text(exc: Exception, lang: str) -> str:
@@ -188,16 +185,16 @@ def _staff_notes_html(bot: Bot, card_ids: tuple[str, ...] | list[str], day: date
         chinese = staff_notes(card, day, "zh-Hans")
         local = staff_notes(card, day, lang) if lang != "zh-Hans" else chinese
         for pair in zip(chinese, local, strict=True):
-            text = " / ".join(_esc(t) for t in dict.fromkeys(pair))
-            lines.append(f"<div class='staff-note'><code>{_esc(card_id)}</code> {text}</div>")
+            text = " / ".join(esc(t) for t in dict.fromkeys(pair))
+            lines.append(f"<div class='staff-note'><code>{esc(card_id)}</code> {text}</div>")
     return "".join(lines)
 
 
 def build_info_html(bot: Bot) -> str:
     """The footer's line: which index build and corpus state answer (the served snapshot, after any swap)."""
     health = bot.health()
-    return (f"<small class='build-info'>index {_esc(str(health['build_id']))} · corpus "
-            f"{_esc(str(health['corpus_hash'])[:12])}</small>")
+    return (f"<small class='build-info'>index {esc(str(health['build_id']))} · corpus "
+            f"{esc(str(health['corpus_hash'])[:12])}</small>")
 
 
 def _example_list(lang: str) -> list[str]:
@@ -213,9 +210,9 @@ def topic_chips(lang: str) -> list[dict[str, str]]:
 
 def welcome(lang: str) -> str:
     """The empty chat's welcome, in the visitor's language (Markdown; the chat shows it until the first question)."""
-    direction = "rtl" if lang in RTL else "ltr"
-    return (f'<div dir="{direction}" lang="{_esc(lang)}" id="welcome">\n\n**{_esc(message("ui_title", lang))}**\n\n'
-            f"{_esc(message('ui_welcome', lang))}\n\n</div>")
+    direction = text_dir(lang)
+    return (f'<div dir="{direction}" lang="{esc(lang)}" id="welcome">\n\n**{esc(message("ui_title", lang))}**\n\n'
+            f"{esc(message('ui_welcome', lang))}\n\n</div>")
 
 
 def accept_language(header: str) -> str | None:
@@ -249,12 +246,12 @@ def qr_svg(text: str) -> str:
 
 def handoff_html(code: str, hours: float, lang: str) -> str:
     """The code the visitor shows at the window: big, as a QR code, and what happens to it, in their language."""
-    direction = "rtl" if lang in RTL else "ltr"
+    direction = text_dir(lang)
     hours_shown = f"{hours:g}"
-    return (f'<div class="handoff" dir="{direction}" lang="{_esc(lang)}">'
-            f'<div class="handoff-code" dir="ltr">{_esc(shown_code(code))}</div>'
+    return (f'<div class="handoff" dir="{direction}" lang="{esc(lang)}">'
+            f'<div class="handoff-code" dir="ltr">{esc(shown_code(code))}</div>'
             f'<div class="handoff-qr">{qr_svg(code)}</div>'
-            f"<p>{_esc(message('ui_handoff_ready', lang, hours=hours_shown))}</p></div>")
+            f"<p>{esc(message('ui_handoff_ready', lang, hours=hours_shown))}</p></div>")
 
 
 def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = None) -> gr.Blocks:
@@ -300,7 +297,7 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
         except Exception as exc:  # every failure becomes a message in the page, never a traceback
             chat += [{"role": "user", "content": _user_html(shown[:ECHO_CHARS])},
                      {"role": "assistant", "content": f'<div class="answer notice" dir="auto">'
-                                                      f"{_esc(_error_text(exc, lang))}</div>"}]
+                                                      f"{esc(_error_text(exc, lang))}</div>"}]
             last = {}
         new_ui = lang if choice == AUTO else ui_lang
         return [chat, history[-HISTORY_TURNS:], "", last, new_ui, *label_updates(new_ui), ""]
@@ -334,7 +331,7 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
         try:
             hits = bot.search(query, k=SEARCH_HITS, topics=None if topic in ("", "all") else [topic])
         except Exception as exc:
-            return f"<p>{_esc(_error_text(exc, _guess_lang(query, AUTO)))}</p>"
+            return f"<p>{esc(_error_text(exc, _guess_lang(query, AUTO)))}</p>"
         rows = []
         day = today(bot.settings)
         for h in hits:
@@ -343,12 +340,12 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
             # An expired card is never shown without its notice, here either.
             notice = expiry_notice(card, day, c.lang) if card else None
             source = c.sources[0] if c.sources else None
-            link = (f'<a href="{_esc(source.url)}" target="_blank" rel="noopener noreferrer">{_esc(source.title)}</a>'
-                    if source and source.url else _esc(source.title if source else ""))
-            rows.append(f'<div class="hit" dir="auto"><b>{_esc(c.title)}</b> <small>[{c.kind} · {c.topic} · '
-                        f"{c.lang} · {_esc(message('ui_valid_as_of', ui_lang, date=c.valid_as_of))}]</small>"
-                        f"<p>{_esc(c.text[:SNIPPET_CHARS])}</p>"
-                        + (f"<p class='notice'>{_esc(notice)}</p>" if notice else "")
+            link = (f'<a href="{esc(source.url)}" target="_blank" rel="noopener noreferrer">{esc(source.title)}</a>'
+                    if source and source.url else esc(source.title if source else ""))
+            rows.append(f'<div class="hit" dir="auto"><b>{esc(c.title)}</b> <small>[{c.kind} · {c.topic} · '
+                        f"{c.lang} · {esc(message('ui_valid_as_of', ui_lang, date=c.valid_as_of))}]</small>"
+                        f"<p>{esc(c.text[:SNIPPET_CHARS])}</p>"
+                        + (f"<p class='notice'>{esc(notice)}</p>" if notice else "")
                         + f"<small>{link}</small></div><hr>")
         return "".join(rows) or "<p>–</p>"
 
@@ -457,12 +454,12 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
             if handoffs is None:
                 return ""
             if not kept:
-                return f"<p class='notice'>{_esc(message('ui_handoff_nothing', lang))}</p>"
+                return f"<p class='notice'>{esc(message('ui_handoff_nothing', lang))}</p>"
             try:
                 made = handoffs.create([Turn.from_json(t) for t in kept])
             except Exception:
                 log.exception("could not create a handoff")
-                return f"<p class='notice'>{_esc(message('error_generic', lang))}</p>"
+                return f"<p class='notice'>{esc(message('error_generic', lang))}</p>"
             return handoff_html(made.code, handoffs.ttl.total_seconds() / 3600, lang)
 
         for trigger in (send.click, box.submit):
