@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ class Bot:
     llm: Any = None  # an ``LLMAnswerer`` when a backend is configured
     watcher: IndexWatcher | None = None  # notices a rebuilt index (see ``refresh``)
     _ask_pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)  # made on first use (``_map``)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)  # one pool, not two
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Bot:
@@ -209,9 +211,11 @@ class Bot:
         workers = self.settings.ask_workers or (os.cpu_count() or 1)
         if workers <= 1 or len(asks) <= 1:
             return [fn(a) for a in asks]
-        if self._ask_pool is None:
-            self._ask_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ask")
-        return list(self._ask_pool.map(fn, asks))
+        with self._pool_lock:  # the first multi-part messages may arrive together on the server's threads
+            if self._ask_pool is None:
+                self._ask_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ask")
+            pool = self._ask_pool
+        return list(pool.map(fn, asks))
 
     def turns(self, history: Sequence[object]) -> list[str]:
         """Earlier turns fit to reuse: cleaned and capped like a question, and without the ones the guards refuse.
