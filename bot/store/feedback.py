@@ -18,16 +18,19 @@ from pathlib import Path
 
 from bot.store import sqlite
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at TEXT NOT NULL,
+# The feedback columns after the id, written once for both stores: the PostgreSQL store's first migration uses them
+# too (bot/store/postgres.py), so an export reads the same from either. A change to them needs a migration there.
+FEEDBACK_COLUMNS = """created_at TEXT NOT NULL,
     question TEXT NOT NULL,
     answer TEXT NOT NULL,
     language TEXT NOT NULL,
     card_ids TEXT NOT NULL,
     verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
-    comment TEXT NOT NULL DEFAULT ''
+    comment TEXT NOT NULL DEFAULT ''"""
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    {FEEDBACK_COLUMNS}
 );
 CREATE TABLE IF NOT EXISTS served (
     day TEXT NOT NULL,

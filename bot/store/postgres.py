@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bot.errors import StoreError
-from bot.store.feedback import MAX_COMMENT, FeedbackRow, FeedbackStore
+from bot.store.feedback import FEEDBACK_COLUMNS, MAX_COMMENT, FeedbackRow, FeedbackStore
 from bot.store.handoff import HandoffStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,16 +34,10 @@ log = logging.getLogger(__name__)
 # Append only: a deployed database has run the earlier steps. Column types mirror the SQLite store's (created_at as
 # ISO text, card_ids as a JSON list in text) so that an export is the same from either.
 MIGRATIONS: tuple[str, ...] = (
-    """
+    f"""
     CREATE TABLE feedback (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        question TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        language TEXT NOT NULL,
-        card_ids TEXT NOT NULL,
-        verdict TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
-        comment TEXT NOT NULL DEFAULT ''
+        {FEEDBACK_COLUMNS}
     );
     CREATE TABLE served (
         day TEXT NOT NULL,
