@@ -22,6 +22,10 @@ from bot.query.asks import MAX_ASKS, split
     ("¿Cuánto me devuelven? ¿Y dónde está el mostrador en Luohu?", 2),
     ("Wie viel bekomme ich zurück? Und wo ist der Schalter?", 2),
     ("I need the number of the city hotline", 1),  # a request written as a statement is still the one ask
+    # A comma before a relative clause ("eine Stelle, wo …") is not a new ask; a comma before an auxiliary is.
+    ("Gibt es irgendwo eine Stelle, wo mir jemand persönlich hilft?", 1),
+    ("Is there a desk at Luohu, where someone speaks English?", 1),
+    ("Can I get the refund in cash, can I also get it on my card?", 2),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)

@@ -112,13 +112,25 @@ def _split_clauses(sentence: str) -> list[str]:
             left = sentence[last:m.start()]
             # Both sides must ask something, and the right side must open with (or soon carry) a question word:
             # "can I pay cash and card?" is one ask; "can I pay cash and where is the counter?" is two.
-            if _asks_here(left) and _opens_question(right):
+            if _asks_here(left) and _opens_question(right) and not _relative_clause(m.group(0), right):
                 pieces.append(left)
                 last = m.end()
         if pieces:
             break
     pieces.append(sentence[last:])
     return [p.strip(" ,;，；、") for p in pieces if p.strip(" ,;，；、")]
+
+
+# After a bare comma, these words open a relative or indirect clause in spaced languages as often as a new question:
+# "Gibt es eine Stelle, wo mir jemand hilft?", "Is there a desk, where I can ask?", "Sabes, donde…". A new ask after
+# a bare comma opens with an auxiliary instead ("…, can I also pay cash?"); after "and"/"und" the word may open one.
+_RELATIVE = re.compile(r"[\s¿¡]*(?:wo|was|wie|wann|welche[rsnm]?|where|which|what|who|whom|when|ou|que|qui|donde|"
+                       r"cuando|onde|quando|dove|quale|che|co|gdzie|где|как|когда|какой|какие|куда|который|которая)\b")
+
+
+def _relative_clause(joint: str, right: str) -> bool:
+    return not joint.strip(" ,;，；、") and _RELATIVE.match(fold(right)) is not None and \
+        re.match(r"[\s¿¡]*[a-z\u0400-\u04ff]", fold(right)) is not None
 
 
 def _asks_here(text: str) -> bool:
