@@ -26,6 +26,9 @@ from bot.query.asks import MAX_ASKS, split
     ("Gibt es irgendwo eine Stelle, wo mir jemand persönlich hilft?", 1),
     ("Is there a desk at Luohu, where someone speaks English?", 1),
     ("Can I get the refund in cash, can I also get it on my card?", 2),
+    # Thai: no sentence marks; a statement after a question starts the next ask. "ผ้าไหม" is silk, not a question.
+    ("อยากรู้ว่าที่เซินเจิ้นเตือนพายุฝนแบบไหน มีกี่สี เมื่อวานแท็กซี่คิดเงินผมแพงเกินไป จะร้องเรียนได้ที่ไหนครับ", 2),
+    ("ถ้าซื้อพัดจีนร้านหนึ่ง 120 หยวน กับผ้าไหมอีกร้าน 150 หยวน เอายอดมารวมกันได้ไหม", 1),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)

@@ -96,7 +96,33 @@ def is_question(text: str) -> bool:
 
 def sentences(message: str) -> list[str]:
     """Sentences with a letter in them ("??" alone is not one)."""
-    return [s.strip() for s in _SENTENCE.split(message) if s and re.search(r"[^\W\d_]", s)]
+    found = [s.strip() for s in _SENTENCE.split(message) if s and re.search(r"[^\W\d_]", s)]
+    return [part for s in found for part in _thai_groups(s)]
+
+
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+# Question words of a Thai clause; the particle ไหม only at the clause's end (inside a word it is silk, "ผ้าไหม").
+_THAI_ASKS = re.compile(r"(?:ไหม|มั้ย)(?:ครับ|คับ|คะ|ค่ะ|จ๊ะ)?$|หรือไม่|หรือเปล่า|อย่างไร|ยังไง|ไหน|อะไร|ทำไม|เท่าไร|"
+                        r"เท่าไหร่|กี่")
+
+
+def _thai_groups(sentence: str) -> list[str]:
+    """Thai has no sentence marks: a space separates clauses, and a question often ends without a particle the
+    sentence split could see ("…ควรอยู่แต่ในบ้าน เมื่อวานแท็กซี่ไม่ยอมกดมิเตอร์ … จะร้องเรียนได้ที่ไหนครับ" asks about
+    the rain signals, then about a taxi). The clauses are grouped as a writer's thoughts run: what they say, then
+    what they ask; a statement after a question starts the next group. Each group keeps its own background."""
+    if not _THAI.search(sentence):
+        return [sentence]
+    groups: list[list[str]] = [[]]
+    asked = False
+    for clause in sentence.split():
+        question = bool(_THAI_ASKS.search(clause))
+        if asked and not question and _THAI.search(clause):
+            groups.append([])
+            asked = False
+        groups[-1].append(clause)
+        asked = asked or question
+    return [" ".join(g) for g in groups if g]
 
 
 def _split_clauses(sentence: str) -> list[str]:
