@@ -83,6 +83,9 @@ class Card:
     escalation: str = ""
     related: tuple[str, ...] = ()
     path: str = ""
+    # The passports the card speaks to (ISO 3166-1 alpha-2, e.g. ("US",) for the US citizens' card); empty: any.
+    # A visitor who names another passport is not answered from it ("brasileiro entra sem visto?" drew the US card).
+    nationalities: tuple[str, ...] = ()
     # Optional dates from the sources: the facts apply from ``valid_from`` to ``valid_until`` (inclusive; e.g. a
     # scheme "announced until 31 Dec 2026"); ``review_by`` is when a person should check the card again. Past
     # ``valid_until`` the card is still answered, with an expiry notice (``expiry.py``).

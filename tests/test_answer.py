@@ -174,3 +174,29 @@ def test_a_multi_part_message_gets_the_same_answer_with_its_asks_retrieved_side_
     first, second = in_turn.ask(message), side_by_side.ask(message)
     assert (first.text, first.card_ids, first.parts) == (second.text, second.card_ids, second.parts)
     assert in_turn._ask_pool is None and side_by_side._ask_pool is not None  # the threads really were used
+
+
+@pytest.mark.parametrize(("message", "nationality", "kept"), [
+    ("Sou brasileiro, preciso de visto para Shenzhen?", "BR", False),  # another passport: the US card goes
+    ("I have a US passport, do I need a visa for Shenzhen?", "US", True),
+    ("Do I need a visa for Shenzhen?", None, True),  # no passport named: nothing is filtered
+])
+def test_a_card_for_one_passport_is_not_answered_to_another(message, nationality, kept):
+    from bot.build.corpus import load_cards
+    from bot.config import PROJECT_ROOT
+    from bot.query import understand
+    from bot.schema import Chunk, Hit
+    from bot.serve.pipeline import for_passport
+
+    cards = load_cards(PROJECT_ROOT / "corpus")
+    assert cards["entry-us-citizens-30-day"].nationalities == ("US",)
+    query = understand(message)
+    assert query.nationality == nationality
+
+    def hit(card_id: str, rank: int) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank)
+
+    hits = for_passport([hit("entry-us-citizens-30-day", 1), hit("entry-unilateral-30-day", 2)], cards,
+                        query.nationality)
+    assert next(h.chunk.doc_id for h in hits) == ("entry-us-citizens-30-day" if kept else "entry-unilateral-30-day")

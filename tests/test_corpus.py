@@ -74,6 +74,7 @@ def test_a_good_card_loads(tmp_path):
     ({"sources": [{"title": "x", "url": "ftp://x"}]}, "sources[0].url"),
     ({"measures": [99]}, "measures"),
     ({"escalation": "911"}, "escalation"),
+    ({"nationalities": ["usa"]}, "nationalities"),
     ({"questions": {"en": ["q"]}}, "questions"),
     ({"kind": "maybe"}, "kind"),
     ({"answer": None}, "answer"),

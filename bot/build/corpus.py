@@ -213,6 +213,10 @@ def load_card(path: Path) -> Card:
     related = data.get("related") or []
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         raise CorpusError(path, "related", "must be a list of card ids")
+    nationalities = data.get("nationalities") or []
+    if not isinstance(nationalities, list) or not all(isinstance(n, str) and re.fullmatch(r"[A-Z]{2}", n)
+                                                      for n in nationalities):
+        raise CorpusError(path, "nationalities", "must be a list of ISO 3166-1 alpha-2 codes such as US")
     dates = _validity(data, path)
     return Card(
         card_id=card_id, topic=_topic(data, path), kind=kind,
@@ -220,7 +224,7 @@ def load_card(path: Path) -> Card:
         answer={k: v.strip() for k, v in answer.items()},
         sources=_sources(data, path, required=kind == "answer"),
         valid_as_of=_date(data, path), measures=_measures(data, path),
-        escalation=escalation, related=tuple(related), path=str(path),
+        escalation=escalation, related=tuple(related), path=str(path), nationalities=tuple(nationalities),
         valid_from=dates.valid_from, valid_until=dates.valid_until, review_by=dates.review_by,
     )
 

@@ -43,6 +43,9 @@ class Query:
     # The language the message was written in when we do not serve it (e.g. "pl"): the answer is in English and
     # says so. None for our 15 languages.
     foreign: str | None = None
+    # The passport the message (or, failing that, the question it follows up) names, ISO 3166-1 alpha-2: cards
+    # written for one nationality are not answered to another (``Card.nationalities``).
+    nationality: str | None = None
 
     @property
     def multi(self) -> bool:
@@ -102,7 +105,18 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
                          _context(parts, i, lang, restore),
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None) for i in kept)
-    return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign)
+    return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
+                 passport(text, lang) or (passport(previous, lang) if previous else None))
+
+
+def passport(text: str, lang: str) -> str | None:
+    """The nationality a text names ("passaporte brasileiro", "I'm American", "日本のパスポート"), with the rule
+    checkers' own place reader, so the checker and retrieval never disagree about it."""
+    from bot.checks.extract_places import assign_roles, find_places
+    from bot.checks.extract_text import prepare
+
+    prepared = prepare(text, lang)
+    return assign_roles(prepared, find_places(prepared)).nationality
 
 
 # A demonstrative points back into the message ("dove si trovano questi punti?", "can I do that on the 240hr

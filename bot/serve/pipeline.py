@@ -131,14 +131,16 @@ class Bot:
         """Retrieval for the whole message (a plain question, or the message read as one)."""
         retriever = snap.retriever
         earlier = query.previous and for_retrieval(query.previous, query.lang, _restore(retriever))
-        hits = retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier)
+        hits = for_passport(retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier),
+                            snap.cards, query.nationality)
         plan_hits = retriever.search(query.search, k=PLAN_K, mode=mode, lang=query.lang, kinds=("plan",),
                                      context=earlier)
         return Context(query.text, query.lang, tuple(hits), tuple(plan_hits), query.previous, on)
 
     def _retrieve_ask(self, snap: Snapshot, query: Query, ask: Ask, on: date) -> Context:
         """Retrieval for one ask of a message: its own words, ranked with the background when it leans on it."""
-        hits = snap.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context)
+        hits = for_passport(snap.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context),
+                            snap.cards, query.nationality)
         return Context(ask.text, query.lang, tuple(hits), (), None, on)
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
@@ -230,6 +232,15 @@ class Bot:
         if topic is None and ctx.hits:
             topic = ctx.hits[0].chunk.topic
         return check_question(ctx.question, ctx.lang, topic, snap.rules, ctx.today or today(self.settings))
+
+
+def for_passport(hits: Sequence[Hit], cards: Mapping[str, Card], nationality: str | None) -> list[Hit]:
+    """``hits`` without the cards written for other passports than the one the visitor named (a Brazilian asking
+    whether they need a visa is not answered from the US citizens' card). No passport named: every hit stays."""
+    if nationality is None:
+        return list(hits)
+    return [h for h in hits if not ((card := cards.get(h.chunk.doc_id)) and card.nationalities
+                                    and nationality not in card.nationalities)]
 
 
 def _lexicon(retriever: HybridRetriever) -> Callable[[str], str | None]:
