@@ -200,3 +200,25 @@ def test_a_card_for_one_passport_is_not_answered_to_another(message, nationality
     hits = for_passport([hit("entry-us-citizens-30-day", 1), hit("entry-unilateral-30-day", 2)], cards,
                         query.nationality)
     assert next(h.chunk.doc_id for h in hits) == ("entry-us-citizens-30-day" if kept else "entry-unilateral-30-day")
+
+
+@pytest.mark.parametrize("max_parts", [2, 4])
+def test_every_ask_is_in_a_part_or_named_as_not_covered(bot, monkeypatch, max_parts):
+    """Asks on one card share a part; beyond MAX_ASKS parts the rest are named. None vanishes unnamed (an ask on
+    the same decline card as an earlier one used to)."""
+    from bot.answer import compose
+    from bot.messages import message
+
+    monkeypatch.setattr(compose, "MAX_ASKS", max_parts)
+    asks = ["How much tax do I get back on 3000 RMB?", "Can I pay the metro with a Visa card?",
+            "What is the number of the immigration hotline?", "Does the 240-hour transit apply to Germans?",
+            "Where is the refund counter at Luohu?", "Which typhoon signal means I stay indoors?"]
+    answer = bot.ask("We are in Shenzhen until Friday. " + " ".join(asks))
+    assert 1 < len(answer.parts) <= max_parts
+    shown = " ".join(p.ask for p in answer.parts)
+    left = [a for a in asks if a not in shown]
+    assert all(a in answer.text for a in asks)
+    lead = message("parts_not_covered", "en", asks="")
+    assert (lead in answer.text) == bool(left)
+    if max_parts == 2:
+        assert left

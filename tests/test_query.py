@@ -6,7 +6,7 @@ import pytest
 
 from bot.lang import unserved_language
 from bot.query import understand
-from bot.query.asks import MAX_ASKS, split
+from bot.query.asks import MAX_ASKS, MAX_READ, split
 
 
 @pytest.mark.parametrize(("message", "asks"), [
@@ -29,6 +29,13 @@ from bot.query.asks import MAX_ASKS, split
     # Thai: no sentence marks; a statement after a question starts the next ask. "ผ้าไหม" is silk, not a question.
     ("อยากรู้ว่าที่เซินเจิ้นเตือนพายุฝนแบบไหน มีกี่สี เมื่อวานแท็กซี่คิดเงินผมแพงเกินไป จะร้องเรียนได้ที่ไหนครับ", 2),
     ("ถ้าซื้อพัดจีนร้านหนึ่ง 120 หยวน กับผ้าไหมอีกร้าน 150 หยวน เอายอดมารวมกันได้ไหม", 1),
+    # A request for information asks without a question mark.
+    ("窓口はどこにありますか？また、英語で相談できる電話番号があれば教えてください。", 2),
+    ("공항에 센터가 있나요? 그리고 환전하는 게 나은지 ATM에서 뽑는 게 나은지도 궁금해요.", 2),
+    # Arabic joins "and" to the next word: a new ask opens with a question word, not with any "و".
+    ("هل يوجد خط ساخن للأمور المتعلقة بالتأشيرات والحدود؟ وما أرقام الطوارئ؟", 2),
+    # Numbered items written without spaces in Chinese.
+    ("听说可以用240小时过境免签，想问：1. 我们去桂林会不会超出范围？2. 晚上11点入境，12号走会不会超时？", 2),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)
@@ -45,10 +52,24 @@ def test_background_is_not_an_ask():
         "Where is the refund counter?"]
 
 
-def test_query_keeps_at_most_max_asks_and_names_the_rest():
-    message = " ".join(f"Question {n}: where is counter {n}?" for n in range(MAX_ASKS + 2))
+def test_query_reads_at_most_max_read_asks_and_names_the_rest():
+    message = " ".join(f"Question {n}: where is counter {n}?" for n in range(MAX_READ + 2))
     q = understand(message)
-    assert len(q.asks) == MAX_ASKS and len(q.dropped) == 2 and q.multi
+    assert len(q.asks) == MAX_READ and len(q.dropped) == 2 and q.multi
+    assert MAX_READ > MAX_ASKS  # more asks are read than parts shown: asks on one card share a part
+
+
+@pytest.mark.parametrize(("message", "asks"), [
+    # a check of the ask before it is part of it ...
+    ("Someone said we must register with the police within 24 hours. Do we have to register? Is that actually a "
+     "thing?", 1),
+    ("240시간 무비자로 들어가면 된다고 했는데 친구가 왕복이면 안 된다고 하더라구요? 진짜인가요? "
+     "그럼 어떻게 들어가야 하나요?", 2),
+    # ... an elliptical ask of its own is not ("Is that allowed?" is ranked with the background instead)
+    ("I bought a watch in Shanghai for 3000 RMB. Can I get the tax refund at Shenzhen airport? Is that allowed?", 2),
+])
+def test_a_check_of_the_ask_before_is_part_of_it(message, asks):
+    assert len(understand(message).asks) == asks
 
 
 def test_a_plain_question_is_one_ask_read_whole():

@@ -16,6 +16,7 @@ from bot.checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
 from bot.checks.rules import RuleBook
 from bot.messages import message
 from bot.query import Ask, Query
+from bot.query.asks import MAX_ASKS
 from bot.query.followup import is_short
 from bot.schema import Answer, AnswerPart, Card, Citation
 
@@ -98,9 +99,12 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         same = next((p for p in parts if p.key == part.key), None)
         if same is None:
             parts.append(part)
-        elif not same.answer.refused:
+        else:  # declined too: an ask must never vanish from the answer unnamed
             same.ask = f"{same.ask} {ask.text}"
     parts = _fold_vague_declines(parts)
+    # At most MAX_ASKS parts read on a phone; asks read beyond them are named as not covered.
+    over = [p.ask for p in parts[MAX_ASKS:]]
+    parts = parts[:MAX_ASKS]
     factual = [p for p in parts if not p.answer.refused]
     checks = _checks(query, factual, checker)
     # Inputs the asks alone do not show (a route in one sentence, the question in another): the whole message.
@@ -148,8 +152,9 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     computed = [c for c in used if c.given]
     for check in computed:
         citations += [c for c in check_citations(check, rules) if c not in citations]
-    if query.dropped:
-        lines.append(message("parts_not_covered", query.lang, asks=" / ".join(_heading(a) for a in query.dropped)))
+    if query.dropped or over:
+        lines.append(message("parts_not_covered", query.lang,
+                             asks=" / ".join(_heading(a) for a in (*over, *query.dropped))))
     answered = [p.answer for p in parts if not p.answer.refused or p.wording_decline]
     escalations = [e for a in answered for e in a.escalation.split(",") if e]
     escalations += [c.result.escalation for c in computed if c.result is not None and c.result.escalation]

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.lang import LangGuess, detect, fold, unserved_language
-from bot.query.asks import MAX_ASKS, Segment, segments
+from bot.query.asks import MAX_READ, Segment, segments
 from bot.query.cantonese import to_written
-from bot.query.followup import follow_up_of, is_elliptical, previous_user_turn, size_in_words
+from bot.query.followup import follow_up_of, is_elliptical, is_short, previous_user_turn, size_in_words
 from bot.query.vi_diacritics import has_accents
 
 
@@ -36,9 +36,9 @@ class Query:
     text: str  # the cleaned message
     lang: str  # the language and script of the answer: one of ours
     search: str  # the whole message in the register retrieval reads best
-    asks: tuple[Ask, ...]  # at most MAX_ASKS, in the order asked; one for a plain question
+    asks: tuple[Ask, ...]  # at most MAX_READ, in the order asked; one for a plain question
     background: tuple[str, ...] = ()  # sentences that ask nothing (trip, family, what happened)
-    dropped: tuple[str, ...] = ()  # asks beyond MAX_ASKS: named in the answer as not covered
+    dropped: tuple[str, ...] = ()  # asks beyond MAX_READ: named in the answer as not covered
     previous: str | None = None  # the earlier question this message continues (a follow-up)
     # The language the message was written in when we do not serve it (e.g. "pl"): the answer is in English and
     # says so. None for our 15 languages.
@@ -94,10 +94,10 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
     foreign = None if lang else unserved_language(text)
     lang = lang or ("en" if foreign else language(text, history, lexicon))
     previous = follow_up_of(text, history)
-    parts = segments(text)
+    parts = _joined(segments(text))
     asked = [i for i, s in enumerate(parts) if s.is_ask]
     background = tuple(s.text for s in parts if not s.is_ask)
-    kept, dropped = asked[:MAX_ASKS], tuple(parts[i].text for i in asked[MAX_ASKS:])
+    kept, dropped = asked[:MAX_READ], tuple(parts[i].text for i in asked[MAX_READ:])
     if len(kept) <= 1 or size_in_words(text) <= SHORT_MESSAGE_WORDS:
         # One ask: the whole message is it (background included), exactly as a plain question was always read.
         asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
@@ -117,6 +117,25 @@ def passport(text: str, lang: str) -> str | None:
 
     prepared = prepare(text, lang)
     return assign_roles(prepared, find_places(prepared)).nationality
+
+
+# An ask that only checks the ask right before it ("Is that actually a thing", "진짜인가요?", "本当ですか？") is part
+# of it: answered apart it would be declined as too vague. (An alternative, "…240小時過境免簽？定係要報旅行團嗰種
+# 144小時？", is not: it is often answered by another card.)
+_CHECKS_IT = re.compile(r"\b(?:really|true|right|correct|a thing|verdad|cierto|vrai|wirklich|stimmt|davvero|vero|"
+                        r"verdade|правда|benar|that so)\b|真的|本当|진짜|정말|사실|จริง|صحيح")
+
+
+def _joined(parts: Sequence[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for part in parts:
+        prior = out[-1] if out else None
+        if prior is not None and prior.is_ask and part.is_ask and is_short(part.text) and \
+                _CHECKS_IT.search(fold(part.text)):
+            out[-1] = Segment(f"{prior.text} {part.text}", True)
+        else:
+            out.append(part)
+    return out
 
 
 # A demonstrative points back into the message ("dove si trovano questi punti?", "can I do that on the 240hr
