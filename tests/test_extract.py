@@ -344,3 +344,16 @@ def test_an_airport_code_counts_only_in_capitals():
     aliases = port_aliases(load_rules(PROJECT_ROOT / "corpus"))
     assert find_port(prepare("Can Germans enter China visa-free for 30 days?", "en"), aliases) is None
     assert find_port(prepare("I land at CAN on 3 Dec", "en"), aliases) == "can-baiyun"
+
+
+@pytest.mark.parametrize(("text", "lang", "route"), [
+    ("인천→선전 왕복 항공권(10/8 출발, 10/11 귀국)을 이미 끊어놨어요", "ko", ("KR", "KR")),
+    ("I booked a round trip Paris - Shenzhen, can I use the 240 hour transit?", "en", ("FR", "FR")),
+    ("We fly London to Shenzhen and back in May", "en", ("GB", "GB")),
+    # not a round trip of the visitor's home: a third country named, or the trip starts in China
+    ("Return flights London - Shenzhen, then on to Bangkok", "en", (None, "TH")),
+    ("From Shenzhen we go to Hong Kong and back", "en", (None, "HK")),
+])
+def test_a_return_ticket_in_words_ends_the_trip_where_it_began(text, lang, route):
+    found = extract(text, lang, date(2026, 12, 7))
+    assert (found.origin, found.destination) == route

@@ -51,24 +51,48 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
     dates = scan_dates(t, today)
     places = find_places(t)
     roles = assign_roles(t, places)
+    origin, destination, stops = _round_trip(t.folded, roles.origin, roles.destination, trip_stops(t, places))
     return Extracted(
         amounts=find_amounts(t, list(dates.spans)),
         whens=dates.whens,
         nationality=roles.nationality,
-        origin=roles.origin,
-        destination=roles.destination,
+        origin=origin,
+        destination=destination,
         port=find_port(t, ports),
         vat_rate=find_vat_rate(t),
         days_in_china=find_days_in_china(t, places, list(dates.spans)),
         method=find_method(t),
         unknown_countries=roles.unknown,
         bad_dates=dates.bad_dates,
-        stops=trip_stops(t, places),
+        stops=stops,
         itinerary=bool(_ITINERARY.search(t.raw)),
     )
 
 
 # Written as legs: arrows, "A > B", "A - B" between words (not "240-hour"), "A to B then C" is read by cue words.
+# A return ticket named in words: "인천→선전 왕복 항공권", "a round trip Paris - Shenzhen", "aller-retour". The trip then
+# ends where it began, which decides the third-country rule without asking anything more (folded text).
+_ROUND_TRIP = re.compile(
+    r"round[- ]?trip|return (?:ticket|flight)s?|\band back\b|aller[- ]retour|ida y vuelta|ida e volta|"
+    r"andata e ritorno|hin- und ruckflug|hin und zuruck|туда и обратно|туда-обратно|khu hoi|pulang[- ]pergi|"
+    r"往返|来回|往復|왕복|ไป-?กลับ|ذهاب وعودة|ذهاب واياب|ذهاب وإياب")
+
+
+def _round_trip(folded: str, origin: str | None, destination: str | None,
+                stops: tuple[str, ...]) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """(origin, destination, stops) with a round trip's way home filled in, when the message names one place abroad
+    and says the ticket is a return; any other trip is left as read."""
+    if not _ROUND_TRIP.search(folded):
+        return origin, destination, stops
+    if origin is None and stops[:1] != tuple(s for s in stops[:1] if s != "CN"):
+        return origin, destination, stops  # the trip starts in China ("Shenzhen to Hong Kong and back"): not ours
+    abroad = {s for s in stops if s != "CN"}
+    home = origin or next((s for s in stops if s != "CN"), None)
+    if home is None or home == "CN" or abroad - {home} or destination not in (None, home):
+        return origin, destination, stops
+    return home, home, stops if stops[-1:] == (home,) else (*stops, home)
+
+
 _ITINERARY = re.compile(r"→|->|=>|⇒|\w\s*>\s*\w|\w\s+[-–—]\s+\w|\w\s*/\s*\w+\s+[-–—]")
 
 
