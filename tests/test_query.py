@@ -269,3 +269,9 @@ def test_a_sure_decline_stays_a_part_of_its_own_and_a_wording_decline_shows_its_
     assert ("reviewed text of decline-medical-legal-personal" in answer.text) == declined_apart
     assert ("decline-medical-legal-personal" in answer.card_ids) == declined_apart
     assert "reviewed text of decline-off-topic" not in answer.text  # a subject decline: one line
+
+
+def test_an_ask_pointing_back_with_nothing_before_it_but_thanks_reads_the_last_question():
+    q = understand("오 감사합니다! 근데 그 센터가 정확히 몇 층 어디쯤이에요? 그리고 공항에서 바로 환전하는 게 "
+                   "나은지 ATM에서 뽑는 게 나은지도 궁금해요.", ["공항에 유심이나 결제 설정 도와주는 곳 있나요?"])
+    assert q.multi and q.asks[0].context and "공항에" in q.asks[0].context

@@ -69,9 +69,8 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
     )
 
 
-# Written as legs: arrows, "A > B", "A - B" between words (not "240-hour"), "A to B then C" is read by cue words.
-# A return ticket named in words: "인천→선전 왕복 항공권", "a round trip Paris - Shenzhen", "aller-retour". The trip then
-# ends where it began, which decides the third-country rule without asking anything more (folded text).
+# A return ticket named in words: "인천→선전 왕복 항공권", "a round trip Paris - Shenzhen", "aller-retour". The trip
+# then ends where it began, which decides the third-country rule without asking anything more (folded text).
 _ROUND_TRIP = re.compile(
     r"round[- ]?trip|return (?:ticket|flight)s?|\band back\b|aller[- ]retour|ida y vuelta|ida e volta|"
     r"andata e ritorno|hin- und ruckflug|hin und zuruck|туда и обратно|туда-обратно|khu hoi|pulang[- ]pergi|"
@@ -84,7 +83,7 @@ def _round_trip(folded: str, origin: str | None, destination: str | None,
     and says the ticket is a return; any other trip is left as read."""
     if not _ROUND_TRIP.search(folded):
         return origin, destination, stops
-    if origin is None and stops[:1] != tuple(s for s in stops[:1] if s != "CN"):
+    if origin is None and stops[:1] == ("CN",):
         return origin, destination, stops  # the trip starts in China ("Shenzhen to Hong Kong and back"): not ours
     abroad = {s for s in stops if s != "CN"}
     home = origin or next((s for s in stops if s != "CN"), None)
@@ -93,6 +92,7 @@ def _round_trip(folded: str, origin: str | None, destination: str | None,
     return home, home, stops if stops[-1:] == (home,) else (*stops, home)
 
 
+# Written as legs: arrows, "A > B", "A - B" between words (not "240-hour"), "A to B then C" is read by cue words.
 _ITINERARY = re.compile(r"→|->|=>|⇒|\w\s*>\s*\w|\w\s+[-–—]\s+\w|\w\s*/\s*\w+\s+[-–—]")
 
 

@@ -102,8 +102,9 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         # One ask: the whole message is it (background included), exactly as a plain question was always read.
         asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
     else:
+        earlier = previous_user_turn(history)
         asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
-                         _context(parts, i, lang, restore),
+                         _context(parts, i, lang, restore, earlier),
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
                  passport(text, lang) or (passport(previous, lang) if previous else None))
@@ -146,11 +147,13 @@ _ANAPHOR = re.compile(
     r"essa|esses|essas|isso|isto|aquilo|desse|dessa|desses|dessas|disso|nesse|nessa|nisso|questo|questa|questi|queste|quello|quella|quelli|quelle|dieser|diese|"
     r"dieses|diesen|dafur|damit|das(?=\s*(?:[?,.!]|und\b|oder\b|$))|этот|эта|это|эти|этом|этого|этим|такой|itu|ini|tersebut)\b|"
     r"这个|那个|这些|那些|这样|那样|这种|那种|它|これ|それ|あれ|この|その|あの|이거|그거|이것|그것|이런|그런|"
+    r"(?<![가-힣])(?:그|저)\s(?=[가-힣])|"
     r"นี้|นั้น|นั่น|นี่|(?<![\u0600-\u06ff])(?:هذا|هذه|ذلك|تلك)(?![\u0600-\u06ff])"
 )
 
 
-def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
+def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None,
+             earlier: str | None = None) -> str | None:
     """An ask that says little on its own ("How do we do that?", "is that allowed?") or points back with a
     demonstrative ("where are these points?") is ranked together with what comes right before it (the sentence
     that says what "that" is, and the ask before it), as a follow-up is with the earlier question. The whole
@@ -164,6 +167,10 @@ def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | N
         # ohne Visum rein – stimmt das?"): it points inside the ask, and the sentences before it would pull in
         # another subject (there: the trade fair, read as work). "Is this relevant to the TWOV rules…" points back.
         return None
-    before = [s.text for s in parts[max(0, at - 2):at]]
-    joined = " ".join(before)
+    before = parts[max(0, at - 2):at]
+    joined = " ".join(s.text for s in before)
+    if earlier and all(not s.is_ask and is_short(s.text) for s in before):
+        # Nothing before it in this message but a thank-you: "그 센터가 정확히 몇 층이에요?" points at the
+        # conversation's last question.
+        joined = f"{earlier} {joined}".strip()
     return for_retrieval(joined, lang, restore) if joined else None
