@@ -163,6 +163,7 @@ def test_triage_tables_escape_and_group(tmp_path: Path) -> None:
     assert "dir='rtl'" in html and "data-reason='wrong_language'" in html
     assert "No thumbs-down yet" in triage.feedback_table([])
     assert set(REASONS) < set(triage.REASON_LABELS)
+    assert triage.china_day("2026-12-07T16:30:00+00:00") == "2026-12-08"  # the window's day, as the counts'
 
 
 def test_desk_triage_handlers_and_the_visitor_page_without_them(built, tmp_path: Path) -> None:
@@ -280,3 +281,28 @@ def test_postgres_and_sqlite_triage_read_the_same(pg_dsn: str, tmp_path: Path) -
     strip = [{k: v for k, v in case.items() if k != "created_at"} for case in export_cases(pg_store)]
     assert strip == [{k: v for k, v in case.items() if k != "created_at"} for case in export_cases(sqlite_store)]
     assert [r.reason for r in pg_store.rows(verdict="down")] == ["outdated"]
+
+
+def test_a_stopped_server_removes_its_scratch_folder(built, tmp_path: Path) -> None:
+    """SIGTERM (how replicas and tests stop the app): uvicorn shuts down gracefully, then the process exits through
+    ``atexit``, which removes the folder of calendar files and QA cases (it once stayed: uvicorn re-raised the signal
+    with the default handler)."""
+    import tempfile
+    import urllib.request
+
+    from bot.serve.processes import Replica, free_port
+
+    env = {"BOT_CORPUS_DIR": str(built.corpus_dir), "BOT_INDEX_DIR": str(built.index_dir), "BOT_MODEL": "hash",
+           "BOT_CACHE_DIR": str(built.cache_dir), "BOT_MIN_DENSE_SCORE": "0", "BOT_FEEDBACK_DB": str(tmp_path / "f.db"),
+           "BOT_HANDOFF_DB": str(tmp_path / "h.db")}
+    replica = Replica("scratch", free_port(), env, tmp_path / "app.log").start()
+    try:
+        replica.wait_ready(120)
+        urllib.request.urlopen(f"{replica.url}/", timeout=30).read()
+        assert replica.proc is not None
+        folders = list(Path(tempfile.gettempdir()).glob(f"bot-web-{replica.proc.pid}-*"))
+        assert len(folders) == 1 and (folders[0] / "ics").is_dir()  # made when the page was built
+    finally:
+        replica.stop()
+    assert replica.proc.returncode == 0, (tmp_path / "app.log").read_text("utf-8")
+    assert not folders[0].exists()

@@ -403,9 +403,19 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
     return RateLimitMiddleware(server, settings.rate_limit_per_minute)
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(bot: Bot, store: FeedbackStore, settings: Settings) -> None:
+    import signal
+
     import uvicorn
 
+    # uvicorn re-raises the stop signal once its graceful shutdown is done; with the default handler the process
+    # would die there without running ``atexit`` (the scratch folder of calendar files and QA cases, tempfiles.py,
+    # stayed behind). As SystemExit(0) it exits cleanly, after the shutdown.
+    signal.signal(signal.SIGTERM, _stopped)
     log.info("visitor page at http://%s:%d/, staff desk at /desk", settings.host, settings.port)
     # A stop (SIGTERM) waits at most GRACE seconds for open requests: a client holding a stream open (gradio_client
     # keeps one) would otherwise hold the process up indefinitely.

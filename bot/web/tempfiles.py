@@ -9,6 +9,7 @@ overwritten by name stays small.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -23,7 +24,7 @@ def scratch(name: str) -> Path:
     global _folder
     with _lock:
         if _folder is None or not _folder.is_dir():
-            _folder = Path(tempfile.mkdtemp(prefix="bot-web-"))
+            _folder = Path(tempfile.mkdtemp(prefix=f"bot-web-{os.getpid()}-"))  # whose it is, at a glance
             atexit.register(shutil.rmtree, _folder, ignore_errors=True)
         sub = _folder / name
         sub.mkdir(exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.schema import Answer, Card
 from bot.store.feedback import FeedbackRow, FeedbackStore, Unanswered, UnansweredCount, case_line, qa_case
@@ -40,6 +41,7 @@ REASON_LABELS = {
     "other": "其他 · other",
     "": "未选 · not given",
 }
+CHINA_TIME = ZoneInfo("Asia/Shanghai")
 TRIAGE_DAYS = 30  # the counts shown: the last month, enough to see a pattern, short enough to see a change
 SHOWN_ROWS = 200  # the newest thumbs-down rows in the table; the export has them all
 QUESTION_CHARS = 300  # of a question in the table: the QA case has the whole text
@@ -89,8 +91,9 @@ def feedback_table(rows: list[FeedbackRow]) -> str:
         question = row.question if len(row.question) <= QUESTION_CHARS else row.question[:QUESTION_CHARS] + "…"
         body.append(
             f"<tr data-id='{row.id}' data-reason='{esc(row.reason)}'><td>{row.id}</td>"
-            f"<td>{esc(row.created_at[:10])}</td><td class='reason'>{esc(REASON_LABELS.get(row.reason, row.reason))}"
-            f"</td><td>{esc(row.language)}</td><td>{cards}</td>"
+            f"<td>{esc(china_day(row.created_at))}</td>"
+            f"<td class='reason'>{esc(REASON_LABELS.get(row.reason, row.reason))}</td>"
+            f"<td>{esc(row.language)}</td><td>{cards}</td>"
             f"<td dir='{direction}' lang='{esc(row.language)}'>{esc(question)}</td>"
             f"<td dir='auto'>{esc(row.comment)}</td></tr>")
     return f"<table class='triage-feedback'>{head}{''.join(body)}</table>"
@@ -130,6 +133,14 @@ def write_case(store: FeedbackStore, row_id: int, folder: Path) -> tuple[Path, s
     path = folder / f"qa-case-feedback-{row.id}.jsonl"
     path.write_text(line + "\n", encoding="utf-8")
     return path, line
+
+
+def china_day(created_at: str) -> str:
+    """A feedback row's UTC time as the day at the window (China time), as the counts' days are."""
+    try:
+        return dt.datetime.fromisoformat(created_at).astimezone(CHINA_TIME).date().isoformat()
+    except ValueError:
+        return created_at[:10]
 
 
 def since(day: dt.date, days: int = TRIAGE_DAYS) -> dt.date:
