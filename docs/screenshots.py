@@ -146,15 +146,13 @@ TRIAGE_DECLINED = ("Which stock should I buy in Shenzhen?", "Quelle action achet
                    "深圳哪家医院看牙最好？", "Which stock should I buy to get rich fast?")
 
 
-def _login(browser, url: str, user: str, password: str, size: dict[str, int]):
-    staff = browser.new_page(viewport=size)
+def _login(staff, url: str, user: str, password: str) -> None:
     staff.goto(url + "desk")
     staff.wait_for_selector("input[type=password]", timeout=30_000)
     staff.locator("input").first.fill(user)
     staff.fill("input[type=password]", password)
     staff.keyboard.press("Enter")
     staff.wait_for_selector("#desk-code textarea, #desk-code input", timeout=30_000)
-    return staff
 
 
 def triage_shots(browser, url: str, user: str, password: str) -> None:
@@ -184,11 +182,12 @@ def triage_shots(browser, url: str, user: str, password: str) -> None:
         asker.fill("#question textarea", question)
         asker.click("#send")
         asker.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {n}", timeout=60_000)
-    staff = _login(browser, url, user, password, {"width": 1280, "height": 900})
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
+    _login(staff, url, user, password)
     staff.get_by_text("反馈分拣 · Feedback triage").click()
     staff.wait_for_selector("#triage-feedback table", timeout=60_000)
-    staff.click("#make-case")
-    staff.wait_for_selector("#case-file a", timeout=30_000)
+    with staff.expect_download():
+        staff.click("#make-case")
     time.sleep(1)
     staff.locator("#triage").screenshot(path=str(OUT / "triage.png"))
 

@@ -139,19 +139,18 @@ def test_a_thumbs_down_becomes_a_case_to_review_the_same_from_desk_and_export(tm
     assert case["needs_review"] is True and case["must_include"] == [] and case["to_fill"] == TO_FILL
     assert case["expected_cards"] == [] and case["cards_given"] == ["refund-minimum-spend"]
     assert (case["id"], case["lang"], case["reason"]) == (f"feedback-{down}", "de", "outdated")
-    made = triage.write_case(store, down, tmp_path / "cases")
-    assert made is not None and triage.write_case(store, 999, tmp_path / "cases") is None
-    path, line = made
+    line = triage.case_of(store, down)
+    assert line is not None and triage.case_of(store, 999) is None
     exported = subprocess.run([sys.executable, "-m", "bot", "feedback", "export"], capture_output=True, text=True,
                               env={**os.environ, "BOT_FEEDBACK_DB": str(db)}, cwd=PROJECT_ROOT, timeout=60)
     assert exported.returncode == 0, exported.stderr
-    assert path.read_text("utf-8") == line + "\n" and exported.stdout.splitlines()[1] == line
+    assert exported.stdout.splitlines()[1] == line
     assert [c["id"] for c in export_cases(store, row_id=down)] == [f"feedback-{down}"]
     # The reviewers' loader takes it as it is (evals/README.md: only id and question are required).
     from bot.evals.evaluate import load_cases
 
-    (tmp_path / "cases" / "x.jsonl").write_text(line + "\n", encoding="utf-8")
-    [loaded] = load_cases([tmp_path / "cases" / "x.jsonl"])
+    (tmp_path / "x.jsonl").write_text(line + "\n", encoding="utf-8")
+    [loaded] = load_cases([tmp_path / "x.jsonl"])
     assert loaded.question.startswith("Mindestbetrag") and loaded.lang == "de"
 
 
@@ -202,10 +201,10 @@ def test_desk_triage_handlers_and_the_visitor_page_without_them(built, tmp_path:
     class Request:
         username = "wang"
 
-    file_update, code_update = dfns["make_case"](row.id, Request())
-    line = Path(file_update["value"]).read_text("utf-8").strip()
-    assert json.loads(line)["reason"] == "outdated" and code_update["value"] == line
-    assert dfns["make_case"](None, Request())[0]["visible"] is False
+    line = dfns["make_case"](row.id, Request())
+    assert json.loads(line)["reason"] == "outdated" and line == triage.case_of(store, row.id)
+    assert "Choose a feedback row" in dfns["make_case"](None, Request())
+    assert "Choose a feedback row" in dfns["make_case"](12345, Request())
 
 
 def _thumbs_down(page, last):
@@ -306,3 +305,19 @@ def test_a_stopped_server_removes_its_scratch_folder(built, tmp_path: Path) -> N
         replica.stop()
     assert replica.proc.returncode == 0, (tmp_path / "app.log").read_text("utf-8")
     assert not folders[0].exists()
+
+
+
+def test_a_killed_process_scratch_folder_is_swept_by_the_next(tmp_path: Path) -> None:
+    from bot.web.tempfiles import STALE_SECONDS, sweep
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone, alive = tmp_path / f"bot-web-{dead.stdout.strip()}-abc", tmp_path / f"bot-web-{os.getpid()}-def"
+    fresh = tmp_path / f"bot-web-{dead.stdout.strip()}-new"
+    for folder in (gone, alive, fresh, tmp_path / "bot-web-notapid"):
+        (folder / "ics").mkdir(parents=True)
+    old = gone.stat().st_mtime - STALE_SECONDS - 10
+    for folder in (gone, alive, tmp_path / "bot-web-notapid"):
+        os.utime(folder, (old, old))
+    assert sweep(tmp_path) == 1
+    assert not gone.exists() and alive.exists() and fresh.exists() and (tmp_path / "bot-web-notapid").exists()

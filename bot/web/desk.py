@@ -73,7 +73,6 @@ STAFF = {
                   "question text kept)",
     "row": "反馈行 · Feedback row",
     "make_case": "生成QA案例 · Make QA case",
-    "case_file": "QA案例文件 · QA case file",
     "refresh": "刷新 · Refresh",
     "no_row": "请选择一行反馈 · Choose a feedback row first.",
 }
@@ -248,7 +247,6 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
     from bot.web import triage
     from bot.web.content_report import build_report, html_table
     from bot.web.page import count_served
-    from bot.web.tempfiles import scratch
 
     def open_code(code: str, request: gr.Request) -> str:
         handoff = handoffs.open(code or "")
@@ -289,26 +287,25 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
         return [triage.feedback_table(rows), gr.update(choices=choices, value=choices[0][1] if choices else None),
                 triage.unanswered_table(counts)]
 
-    def make_case(row_id: int | None, request: gr.Request) -> list[Any]:
-        """One feedback row as a QA-case JSONL file for the reviewers, the same line ``feedback export`` writes."""
+    def make_case(row_id: int | None, request: gr.Request) -> str:
+        """One feedback row as a QA-case JSONL line for the reviewers, the same line ``feedback export`` writes; the
+        browser then saves it as a file (triage.DOWNLOAD_JS)."""
         if not row_id:
-            return [gr.update(value=None, visible=False), gr.update(value=STAFF["no_row"])]
+            return STAFF["no_row"]
         try:
-            made = triage.write_case(store, int(row_id), scratch("qa-cases"))
+            line = triage.case_of(store, int(row_id))
         except Exception:
             log.exception("could not make a QA case")
-            return [gr.update(value=None, visible=False), gr.update(value=message("error_generic", CHINESE))]
-        if made is None:
-            return [gr.update(value=None, visible=False), gr.update(value=STAFF["no_row"])]
+            return message("error_generic", CHINESE)
+        if line is None:
+            return STAFF["no_row"]
         log.info("desk: %s made a QA case from feedback row %s", getattr(request, "username", "?"), row_id)
-        path, line = made
-        return [gr.update(value=str(path), visible=True), gr.update(value=line)]
+        return line
 
     def who(request: gr.Request) -> str:
         return f"{STAFF['signed_in']}: **{getattr(request, 'username', None) or '?'}** · [{STAFF['logout']}](logout)"
 
-    # Gradio keeps a copy of each QA-case file it serves: an hour is enough to download it, then it goes.
-    with gr.Blocks(title=STAFF["title"], delete_cache=(900, 3600)) as desk:
+    with gr.Blocks(title=STAFF["title"]) as desk:
         gr.Markdown(f"## {STAFF['title']}")
         signed_in = gr.Markdown(elem_id="desk-user")
         with gr.Row(equal_height=True):
@@ -329,14 +326,14 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
             with gr.Row(equal_height=True):
                 row_pick = gr.Dropdown(label=STAFF["row"], choices=[], scale=4, elem_id="triage-row")
                 make = gr.Button(STAFF["make_case"], variant="primary", scale=1, elem_id="make-case")
-            case_file = gr.File(label=STAFF["case_file"], visible=False, elem_id="case-file", interactive=False)
             case_line = gr.Code(language="json", elem_id="case-line", show_label=False, interactive=False)
             gr.Markdown(f"**{STAFF['unanswered'].format(days=triage.TRIAGE_DAYS)}**")
             unanswered_out = gr.HTML(elem_id="triage-unanswered")
         triage_outputs = [feedback_out, row_pick, unanswered_out]
         triage_box.expand(triage_view, None, triage_outputs, api_visibility="private")
         refresh.click(triage_view, None, triage_outputs, api_visibility="private")
-        make.click(make_case, [row_pick], [case_file, case_line], api_visibility="private")
+        make.click(make_case, [row_pick], [case_line], api_visibility="private").then(
+            None, [case_line], None, js=triage.DOWNLOAD_JS)
         for trigger in (go.click, code.submit):
             trigger(open_code, [code], [conversation], api_visibility="private")
         for trigger in (ask.click, question.submit):
@@ -413,8 +410,8 @@ def serve(bot: Bot, store: FeedbackStore, settings: Settings) -> None:
     import uvicorn
 
     # uvicorn re-raises the stop signal once its graceful shutdown is done; with the default handler the process
-    # would die there without running ``atexit`` (the scratch folder of calendar files and QA cases, tempfiles.py,
-    # stayed behind). As SystemExit(0) it exits cleanly, after the shutdown.
+    # would die there without running ``atexit`` (the scratch folder of calendar files, tempfiles.py, stayed
+    # behind). As SystemExit(0) it exits cleanly, after the shutdown.
     signal.signal(signal.SIGTERM, _stopped)
     log.info("visitor page at http://%s:%d/, staff desk at /desk", settings.host, settings.port)
     # A stop (SIGTERM) waits at most GRACE seconds for open requests: a client holding a stream open (gradio_client

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.schema import Answer, Card
@@ -122,17 +121,23 @@ def row_choices(rows: list[FeedbackRow]) -> list[tuple[str, int]]:
     return choices
 
 
-def write_case(store: FeedbackStore, row_id: int, folder: Path) -> tuple[Path, str] | None:
-    """The QA case of feedback row ``row_id`` as a one-line JSONL file in ``folder`` (the same line ``feedback
-    export`` prints for it), and the line; None when there is no such row."""
+def case_of(store: FeedbackStore, row_id: int) -> str | None:
+    """The QA case of feedback row ``row_id`` as one JSONL line, the line ``feedback export`` prints for it; None when
+    there is no such row."""
     row = next(store.rows(row_id=row_id), None)
-    if row is None:
-        return None
-    line = case_line(qa_case(row))
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"qa-case-feedback-{row.id}.jsonl"
-    path.write_text(line + "\n", encoding="utf-8")
-    return path, line
+    return None if row is None else case_line(qa_case(row))
+
+
+# "Make QA case" saves the line in the staff member's browser (a Blob download): no file on the server, so the
+# visitor's question is not copied into Gradio's file cache, which the visitor page's file route can also read.
+DOWNLOAD_JS = """(line) => {
+  if (!line || !line.startsWith('{')) return;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([line + '\\n'], {type: 'application/jsonl'}));
+  a.download = 'qa-case-' + JSON.parse(line).id + '.jsonl';
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}"""
 
 
 def china_day(created_at: str) -> str:
