@@ -53,6 +53,27 @@ def test_an_old_sqlite_file_keeps_every_row_and_gains_the_reason(tmp_path: Path)
     assert store.set_reason(row.id, "unclear", "now clearer") and next(store.rows()).comment == "now clearer"
 
 
+def test_processes_opening_an_old_file_together_migrate_it_once(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "fb.sqlite3"
+    _old_file(path)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            FeedbackStore(path)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(list(FeedbackStore(path).rows())) == 1
+
+
 def test_reasons_only_on_a_thumbs_down_and_only_the_four(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "fb.sqlite3")
     up = store.add("q", "a", "en", ["c"], "up")
@@ -181,8 +202,16 @@ def test_desk_triage_handlers_and_the_visitor_page_without_them(built, tmp_path:
     out = fns["give_reason"]("outdated", "still says 500", row_id, "en")
     assert out[2] == 0 and out[3]["visible"] is False
     assert fns["give_reason"]("not-a-reason", "", row_id, "en")[2] == row_id  # nothing stored, still asked
-    [row] = list(store.rows())
+    row = next(store.rows())
     assert (row.reason, row.comment, row.verdict) == ("outdated", "still says 500", "down")
+    # The chat's own 👎 asks the reason too; its 👍 does not.
+    import gradio as gr
+
+    chat = [{"role": "user", "content": "<div>q?</div>"}, {"role": "assistant", "content": "<div>a</div>"}]
+    said, liked_row, shown, _ = fns["on_like"](gr.LikeData(None, {"index": 1, "value": "a", "liked": False}), chat,
+                                              [], "en")
+    assert said == "" and liked_row > row_id and shown["visible"] is True
+    assert fns["on_like"](gr.LikeData(None, {"index": 1, "value": "a", "liked": True}), chat, [], "en")[1] == 0
     # Nothing of triage is on the visitor page: no handler, no component.
     assert not {"triage_view", "make_case"} & set(fns)
     config = json.dumps(page.config, default=str)
@@ -195,7 +224,7 @@ def test_desk_triage_handlers_and_the_visitor_page_without_them(built, tmp_path:
     fraud = Unanswered("vi", "decline", "decline-fraud", "declined", "decline_card")
     store.add_unanswered([fraud], today(bot.settings))
     table, picker, unanswered = dfns["triage_view"]()
-    assert "still says 500" in table and picker["value"] == row.id
+    assert "still says 500" in table and picker["value"] == liked_row  # the newest thumbs-down first
     assert "<code>decline-fraud</code>" in unanswered and "<td>vi</td>" in unanswered
 
     class Request:
