@@ -339,15 +339,15 @@ def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.store.feedback import FeedbackStore, export_cases
+    from bot.store.feedback import FeedbackStore, case_line, export_cases
     from bot.store.postgres import PostgresFeedbackStore
 
     path = settings.feedback_db
     if not settings.feedback_dsn and not path.exists():
         raise BotError(f"No feedback yet: {path} does not exist.")
     store = PostgresFeedbackStore(settings.feedback_dsn) if settings.feedback_dsn else FeedbackStore(path)
-    for case in export_cases(store):
-        print(json.dumps(case, ensure_ascii=False))
+    for case in export_cases(store):  # the desk's "Make QA case" writes the same line for one row (web/triage.py)
+        print(case_line(case))
     return 0
 
 

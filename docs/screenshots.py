@@ -2,6 +2,8 @@
 
 The service-desk shots need a staff login: `DESK_USER=wang DESK_PASSWORD=... python docs/screenshots.py URL` against
 an app started with `BOT_DESK_USERS` naming that account (README, "Service desk"); without them they are skipped.
+`... python docs/screenshots.py URL --triage` takes the feedback-triage shots alone; they leave thumbs-down rows in
+the app's feedback store, so use a scratch one (`BOT_FEEDBACK_DB`).
 """
 
 import os
@@ -16,9 +18,13 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
         "--disable-component-update", "--disable-sync"]
 
 
-def main(url: str) -> None:
+def main(url: str, only: str = "") -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        if only == "--triage":  # the feedback triage shots alone (they add feedback rows to the app's store)
+            triage_shots(browser, url, os.environ["DESK_USER"], os.environ["DESK_PASSWORD"])
+            browser.close()
+            return
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.goto(url)
         page.wait_for_selector("#question textarea", timeout=60_000)
@@ -84,6 +90,7 @@ def main(url: str) -> None:
         check.screenshot(path=str(OUT / "check-form.png"), full_page=True)
         if os.environ.get("DESK_USER"):
             desk_shots(browser, url, os.environ["DESK_USER"], os.environ["DESK_PASSWORD"])
+            triage_shots(browser, url, os.environ["DESK_USER"], os.environ["DESK_PASSWORD"])
         browser.close()
 
 
@@ -128,5 +135,62 @@ def desk_shots(browser, url: str, user: str, password: str) -> None:
     staff.screenshot(path=str(OUT / "desk.png"), full_page=True)
 
 
+# Thumbs-down with a reason, in three languages, and declined questions: what the triage shot shows.
+TRIAGE_FEEDBACK = (
+    ("de", "Wie viel muss ich mindestens ausgeben, um die Mehrwertsteuer zurückzubekommen?", "Falsche oder veraltete "
+     "Antwort", "Der Betrag auf dem Schild im Laden war anders"),
+    ("fr", "Puis-je payer le métro de Shenzhen avec ma carte Visa ?", "Mauvaise langue", ""),
+    ("th", "ต้องใช้เอกสารอะไรบ้างเพื่อขอคืนภาษีที่สนามบิน", "ไม่ชัดเจน", ""),
+)
+TRIAGE_DECLINED = ("Which stock should I buy in Shenzhen?", "Quelle action acheter à Shenzhen ?",
+                   "深圳哪家医院看牙最好？", "Which stock should I buy to get rich fast?")
+
+
+def _login(staff, url: str, user: str, password: str) -> None:
+    staff.goto(url + "desk")
+    staff.wait_for_selector("input[type=password]", timeout=30_000)
+    staff.locator("input").first.fill(user)
+    staff.fill("input[type=password]", password)
+    staff.keyboard.press("Enter")
+    staff.wait_for_selector("#desk-code textarea, #desk-code input", timeout=30_000)
+
+
+def triage_shots(browser, url: str, user: str, password: str) -> None:
+    """A visitor's thumbs-down asking its reason (feedback-reason.png); the desk's Triage view with a QA case made
+    (triage.png)."""
+    for n, (lang, question, reason, comment) in enumerate(TRIAGE_FEEDBACK):
+        visitor = browser.new_page(viewport={"width": 1000, "height": 900}, locale=lang)
+        visitor.goto(url)
+        visitor.wait_for_selector("#question textarea", timeout=60_000)
+        visitor.fill("#question textarea", question)
+        visitor.click("#send")
+        visitor.wait_for_selector("#chat .answer", timeout=60_000)
+        if comment:
+            visitor.fill("#comment textarea, #comment input", comment)
+        visitor.click("#thumbs-down")
+        visitor.wait_for_selector("#reason", state="visible", timeout=30_000)
+        if n == 0:
+            time.sleep(1)
+            visitor.screenshot(path=str(OUT / "feedback-reason.png"), full_page=True)
+        visitor.get_by_label(reason).check()
+        visitor.wait_for_selector("#reason", state="hidden", timeout=30_000)
+        visitor.close()
+    asker = browser.new_page()
+    asker.goto(url)
+    asker.wait_for_selector("#question textarea", timeout=60_000)
+    for n, question in enumerate(TRIAGE_DECLINED, start=1):
+        asker.fill("#question textarea", question)
+        asker.click("#send")
+        asker.wait_for_function(f"document.querySelectorAll('#chat .answer').length >= {n}", timeout=60_000)
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
+    _login(staff, url, user, password)
+    staff.get_by_text("反馈分拣 · Feedback triage").click()
+    staff.wait_for_selector("#triage-feedback table", timeout=60_000)
+    with staff.expect_download():
+        staff.click("#make-case")
+    time.sleep(1)
+    staff.locator("#triage").screenshot(path=str(OUT / "triage.png"))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:7860/")
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:7860/", *sys.argv[2:3])

@@ -26,6 +26,7 @@ ARABIC_TURNS = ("كم أسترد من الضريبة على مشتريات بق�
 class Server:
     url: str
     handoff_db: Path
+    feedback_db: Path
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def server(tmp_path_factory):
     env = {"BOT_FEEDBACK_DB": str(data / "feedback.sqlite3"), "BOT_HANDOFF_DB": str(handoff_db),
            "BOT_DESK_USERS": str(users)}
     with running_app("desk", env, data) as url:
-        yield Server(url, handoff_db)
+        yield Server(url, handoff_db, data / "feedback.sqlite3")
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +226,68 @@ def test_transit_deadline_as_an_ics_file(browser, server):
         page.wait_for_selector("#ics", state="hidden", timeout=30_000)
     finally:
         context.close()
+
+
+def test_thumbs_down_with_a_reason_reaches_triage_and_becomes_a_qa_case(browser, server):
+    """A visitor's 👎 with "wrong or outdated" (asked in their language), a declined question counted without its
+    text, and staff at /desk → Triage: the row with its reason, the count, and "Make QA case" downloading the same
+    JSONL line as ``feedback export``. The visitor's own browser reaches none of it."""
+    import json
+
+    from bot.store.feedback import FeedbackStore, case_line, export_cases
+
+    question = "Wie viel muss ich mindestens ausgeben, um die Mehrwertsteuer zurückzubekommen?"
+    declined = "Welche Aktie soll ich in Shenzhen kaufen, um schnell reich zu werden?"
+    visitor_ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="de-DE")
+    staff_ctx = None
+    try:
+        visitor = visitor_ctx.new_page()
+        visitor.goto(server.url)
+        visitor.wait_for_selector("#question textarea", timeout=60_000)
+        _ask(visitor, declined, 1)
+        _ask(visitor, question, 2)
+        visitor.fill("#comment textarea, #comment input", "Der Betrag stimmt nicht mehr")
+        visitor.click("#thumbs-down")
+        visitor.wait_for_selector("#reason", state="visible", timeout=30_000)
+        assert "Was war falsch?" in visitor.locator("#reason-row").inner_text()  # asked in the visitor's language
+        visitor.get_by_label("Falsche oder veraltete Antwort").check()
+        visitor.wait_for_selector("#reason", state="hidden", timeout=30_000)
+        assert "✅" in visitor.locator("#feedback-thanks").inner_text()
+        with sqlite3.connect(server.feedback_db) as db:
+            rows = db.execute("SELECT id, question, reason, comment, language FROM feedback WHERE verdict = 'down'"
+                              ).fetchall()
+            counted = db.execute("SELECT language, card_id, outcome FROM unanswered").fetchall()
+        [(row_id, stored_question, reason, comment, lang)] = rows
+        assert (stored_question, reason, comment, lang) == (question, "outdated", "Der Betrag stimmt nicht mehr", "de")
+        assert ("de", "decline-investment", "declined") in counted  # counted; its text kept nowhere
+        with sqlite3.connect(server.feedback_db) as db:
+            assert not db.execute("SELECT 1 FROM feedback WHERE question = ?", (declined,)).fetchall()
+        # The visitor's session cannot reach the desk or its triage.
+        assert visitor.request.get(server.url + "desk/config").status == 401
+
+        staff_ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        staff = staff_ctx.new_page()
+        staff_sign_in(staff, server.url + "desk", STAFF_NAME, STAFF_PASSWORD)
+        staff.get_by_text("反馈分拣 · Feedback triage").click()
+        staff.wait_for_selector(f"#triage-feedback tr[data-id='{row_id}']", timeout=60_000)
+        shown = staff.locator(f"#triage-feedback tr[data-id='{row_id}']")
+        assert shown.get_attribute("data-reason") == "outdated" and question in shown.inner_text()
+        assert "wrong or outdated answer" in shown.inner_text()
+        counts = staff.locator("#triage-unanswered tr[data-outcome='declined']")
+        assert "decline-investment" in counts.first.inner_text() and declined not in staff.content()
+        with staff.expect_download() as download:
+            staff.click("#make-case")  # the newest thumbs-down is picked already; the browser saves the line
+        assert download.value.suggested_filename == f"qa-case-feedback-{row_id}.jsonl"
+        # Saved by the browser, not served as a file: Gradio's file cache (which the visitor page's file route can
+        # read too) never gets a copy of the visitor's question.
+        assert staff.locator("#triage a[href*='gradio_api/file=']").count() == 0
+        line = Path(download.value.path()).read_text("utf-8").strip()
+        case = json.loads(line)
+        assert case["id"] == f"feedback-{row_id}" and case["question"] == question and case["reason"] == "outdated"
+        assert case["must_include"] == [] and case["needs_review"] is True and "must_include" in case["to_fill"]
+        store = FeedbackStore(server.feedback_db)
+        assert line == case_line(next(export_cases(store, row_id=row_id)))  # the same as ``feedback export``
+    finally:
+        visitor_ctx.close()
+        if staff_ctx is not None:
+            staff_ctx.close()

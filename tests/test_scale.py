@@ -145,8 +145,11 @@ def test_a_failed_feedback_write_is_told_to_the_visitor(built: Settings, tmp_pat
     last = {"question": "q", "answer": "a", "language": "de", "card_ids": []}
     thumbs_up = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "<lambda>"
                      and f.fn.__defaults__ == ("up",))
-    assert thumbs_up("mein Kommentar", last, "de") == ("mein Kommentar", message("error_generic", "de"))
+    # The comment stays, the message says it, and no reason is asked for a row that was not stored.
+    comment, said, row_id, reason_row, _ = thumbs_up("mein Kommentar", last, "de")
+    assert (comment, said) == ("mein Kommentar", message("error_generic", "de"))
+    assert row_id == 0 and reason_row["visible"] is False
     chat = [{"role": "user", "content": "<div>q</div>"}, {"role": "assistant", "content": "<div>a</div>"}]
     like = gr.LikeData(target=None, data={"index": 1, "value": "a", "liked": True})
-    assert fns["on_like"](like, chat, [], "fr") == message("error_generic", "fr")
+    assert fns["on_like"](like, chat, [], "fr")[:2] == [message("error_generic", "fr"), 0]
     assert "could not store feedback" in caplog.text

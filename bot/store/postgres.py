@@ -26,7 +26,21 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from bot.errors import StoreError
-from bot.store.feedback import FEEDBACK_COLUMNS, MAX_COMMENT, FeedbackRow, FeedbackStore
+from bot.store.feedback import (
+    FEEDBACK_COLUMNS,
+    MAX_COMMENT,
+    REASON_COLUMN,
+    UNANSWERED_QUERY,
+    UNANSWERED_TABLE,
+    FeedbackRow,
+    FeedbackStore,
+    Unanswered,
+    UnansweredCount,
+    _check_reason,
+    _count_of,
+    _feedback_row,
+    _rows_query,
+)
 from bot.store.handoff import HandoffStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -56,6 +70,12 @@ MIGRATIONS: tuple[str, ...] = (
         turns TEXT NOT NULL
     );
     CREATE INDEX handoff_expiry ON handoff (expires_at);
+    """,
+    # Feedback triage (#18): why a thumbs-down (existing rows get '': not asked then), and the counts of declined and
+    # low-confidence answers without their questions. Same as the SQLite file's first numbered step.
+    f"""
+    ALTER TABLE feedback ADD COLUMN {REASON_COLUMN};
+    CREATE TABLE {UNANSWERED_TABLE.format(int="BIGINT")};
     """,
 )
 MIGRATION_LOCK = 0x5A42_0017  # pg_advisory_xact_lock key: any constant shared by all replicas
@@ -105,19 +125,20 @@ class PostgresFeedbackStore(FeedbackStore):
             raise StoreError(f"feedback database migration failed: {_reason(exc)}") from exc
 
     def add(self, question: str, answer: str, language: str, card_ids: Sequence[str], verdict: str,
-            comment: str = "") -> int:
+            comment: str = "", reason: str = "") -> int:
         import psycopg
 
         if verdict not in ("up", "down"):
             raise ValueError("verdict must be 'up' or 'down'")
+        _check_reason(reason)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         values = (now, _text(question), _text(answer), language, json.dumps(list(card_ids)), verdict,
-                  _text(comment[:MAX_COMMENT]))
+                  _text(comment[:MAX_COMMENT]), reason)
         try:
             with self._connect() as db, db.transaction():
                 row = db.execute(
-                    "INSERT INTO feedback (created_at, question, answer, language, card_ids, verdict, comment) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id", values).fetchone()
+                    "INSERT INTO feedback (created_at, question, answer, language, card_ids, verdict, comment, "
+                    "reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id", values).fetchone()
         except (psycopg.Error, StoreError) as exc:
             log.error("feedback NOT stored (verdict %s, %d-char comment): %s", verdict, len(comment), exc)
             if isinstance(exc, StoreError):
@@ -125,13 +146,42 @@ class PostgresFeedbackStore(FeedbackStore):
             raise StoreError(f"feedback not stored: {_reason(exc)}") from exc
         return int(row[0]) if row else 0
 
-    def add_served(self, card_ids: Sequence[str], day: dt.date) -> None:
+    def set_reason(self, row_id: int, reason: str, comment: str = "") -> bool:
         import psycopg
 
+        _check_reason(reason)
+        try:
+            with self._connect() as db, db.transaction():
+                cursor = db.execute(
+                    "UPDATE feedback SET reason = %s, comment = CASE WHEN %s = '' THEN comment ELSE %s END "
+                    "WHERE id = %s AND verdict = 'down'", (reason, comment, _text(comment[:MAX_COMMENT]), row_id))
+        except (psycopg.Error, StoreError) as exc:
+            log.error("feedback reason NOT stored (row %d): %s", row_id, exc)
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"feedback not stored: {_reason(exc)}") from exc
+        return cursor.rowcount == 1
+
+    def add_served(self, card_ids: Sequence[str], day: dt.date) -> None:
         ids = sorted(set(card_ids))
         if not ids:
             return
         rows = [(day.isoformat(), card_id) for card_id in ids]
+        self._count("INSERT INTO served (day, card_id, count) VALUES (%s, %s, 1) "
+                    "ON CONFLICT (day, card_id) DO UPDATE SET count = served.count + 1", rows, "served counts")
+
+    def add_unanswered(self, items: Sequence[Unanswered], day: dt.date) -> None:
+        if not items:
+            return
+        rows = [(day.isoformat(), i.language, i.topic, i.card_id, i.outcome, i.detail) for i in items]
+        self._count("INSERT INTO unanswered (day, language, topic, card_id, outcome, detail, count) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, 1) ON CONFLICT (day, language, topic, card_id, outcome, detail) "
+                    "DO UPDATE SET count = unanswered.count + 1", rows, "unanswered counts")
+
+    def _count(self, sql: str, rows: Sequence[tuple[str, ...]], what: str) -> None:
+        """One counting write on the kept connection, skipped for RETRY_SECONDS once the database failed."""
+        import psycopg
+
         with self._counter_lock:
             if time.monotonic() < self._counter_retry_at:
                 return  # the database was just found unreachable: counted as skipped in the last log line
@@ -139,13 +189,12 @@ class PostgresFeedbackStore(FeedbackStore):
                 if self._counter is None or self._counter.closed:
                     self._counter = self._connect()
                 with self._counter.transaction(), self._counter.cursor() as cur:
-                    cur.executemany("INSERT INTO served (day, card_id, count) VALUES (%s, %s, 1) "
-                                    "ON CONFLICT (day, card_id) DO UPDATE SET count = served.count + 1", rows)
+                    cur.executemany(sql, rows)  # our constant statement; the values are parameters
             except (psycopg.Error, StoreError) as exc:
                 self._drop_counter()
                 self._counter_retry_at = time.monotonic() + RETRY_SECONDS
-                log.error("served counts not stored, skipping them for %.0f s: %s", RETRY_SECONDS, exc)
-                raise StoreError(f"served counts not stored: {_reason(exc)}") from exc
+                log.error("%s not stored, skipping counts for %.0f s: %s", what, RETRY_SECONDS, exc)
+                raise StoreError(f"{what} not stored: {_reason(exc)}") from exc
 
     def _drop_counter(self) -> None:
         if self._counter is not None:
@@ -159,12 +208,17 @@ class PostgresFeedbackStore(FeedbackStore):
                               ((since or dt.date.min).isoformat(),)).fetchall()
         return {card_id: int(total) for card_id, total in rows}
 
-    def rows(self) -> Iterator[FeedbackRow]:
+    def unanswered(self, since: dt.date | None = None) -> list[UnansweredCount]:
         with self._connect() as db:
-            result = db.execute("SELECT id, created_at, question, answer, language, card_ids, verdict, comment "
-                                "FROM feedback ORDER BY id").fetchall()
+            rows = db.execute(UNANSWERED_QUERY, ((since or dt.date.min).isoformat(),)).fetchall()
+        return [_count_of(row) for row in rows]
+
+    def rows(self, verdict: str | None = None, row_id: int | None = None) -> Iterator[FeedbackRow]:
+        query, args = _rows_query(verdict, row_id)
+        with self._connect() as db:
+            result = db.execute(query, args).fetchall()  # a fixed query (_rows_query); values are parameters
         for row in result:
-            yield FeedbackRow(int(row[0]), row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], row[7])
+            yield _feedback_row(row)
 
     def close(self) -> None:
         with self._counter_lock:

@@ -67,6 +67,14 @@ STAFF = {
     "logout": "退出 · Sign out",
     "report": "内容报告 · Content report",
     "login": "服务窗口工作人员登录 · Service-desk staff sign-in",
+    "triage": "反馈分拣 · Feedback triage",
+    "thumbs_down": "差评（访客留下的问题与原因）· Thumbs-down (the visitor left the question and reason)",
+    "unanswered": "拒答与低置信度（近{days}天，不存问题原文）· Declined and low-confidence (last {days} days, no "
+                  "question text kept)",
+    "row": "反馈行 · Feedback row",
+    "make_case": "生成QA案例 · Make QA case",
+    "refresh": "刷新 · Refresh",
+    "no_row": "请选择一行反馈 · Choose a feedback row first.",
 }
 # scrypt parameters: n=2^14, r=8 costs 16 MB and ~50 ms per check: cheap for a login, dear for a guessing attacker.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -82,6 +90,9 @@ DESK_CSS = """
 .staff-meta td { padding: 1px 8px 1px 0; }
 .staff-note { color: #b45309; font-weight: 600; }
 .slip-head, .slip-foot { display: none; }
+#triage table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
+#triage th, #triage td { border-bottom: 1px solid #ddd; padding: 2px 6px; text-align: start; vertical-align: top; }
+#triage td.count { text-align: end; font-weight: 600; }
 @media (max-width: 700px) { .side-by-side { grid-template-columns: 1fr; } }
 """
 # As page.PRINT_HEAD: a plain <style> in the head, since Gradio rewrites its ``css`` selectors.
@@ -233,6 +244,7 @@ def conversation_html(bot: Bot, turns: tuple[Turn, ...], day: date, code: str = 
 
 
 def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blocks:
+    from bot.web import triage
     from bot.web.content_report import build_report, html_table
     from bot.web.page import count_served
 
@@ -251,7 +263,7 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
             from bot.web.page import AUTO, _error_text, _guess_lang
 
             return f"<p>{esc(_error_text(exc, _guess_lang(question, AUTO)))}</p>"
-        count_served(store, visitor, today(bot.settings))
+        count_served(store, visitor, today(bot.settings), bot.cards)
         turn = Turn(question, visitor.language, visitor.as_json())
         return conversation_html(bot, (turn,), today(bot.settings))
 
@@ -261,6 +273,34 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
         except Exception:
             log.exception("could not build the content report")
             return f"<p>{esc(message('error_generic', CHINESE))}</p>"
+
+    def triage_view() -> list[Any]:
+        """The thumbs-down rows (newest first), the picker for "Make QA case", the unanswered counts."""
+        try:
+            rows = triage.down_rows(store)
+            counts = store.unanswered(triage.since(today(bot.settings)))
+        except Exception:
+            log.exception("could not read the feedback store for triage")
+            failed = f"<p>{esc(message('error_generic', CHINESE))}</p>"
+            return [failed, gr.update(choices=[], value=None), failed]
+        choices = triage.row_choices(rows)
+        return [triage.feedback_table(rows), gr.update(choices=choices, value=choices[0][1] if choices else None),
+                triage.unanswered_table(counts)]
+
+    def make_case(row_id: int | None, request: gr.Request) -> str:
+        """One feedback row as a QA-case JSONL line for the reviewers, the same line ``feedback export`` writes; the
+        browser then saves it as a file (triage.DOWNLOAD_JS)."""
+        if not row_id:
+            return STAFF["no_row"]
+        try:
+            line = triage.case_of(store, int(row_id))
+        except Exception:
+            log.exception("could not make a QA case")
+            return message("error_generic", CHINESE)
+        if line is None:
+            return STAFF["no_row"]
+        log.info("desk: %s made a QA case from feedback row %s", getattr(request, "username", "?"), row_id)
+        return line
 
     def who(request: gr.Request) -> str:
         return f"{STAFF['signed_in']}: **{getattr(request, 'username', None) or '?'}** · [{STAFF['logout']}](logout)"
@@ -279,6 +319,21 @@ def build_desk(bot: Bot, store: FeedbackStore, handoffs: HandoffStore) -> gr.Blo
             ask = gr.Button(STAFF["open"], elem_id="desk-send")
         with gr.Accordion(STAFF["report"], open=False, elem_id="content-report") as report_box:
             report_out = gr.HTML(elem_id="content-report-table")
+        with gr.Accordion(STAFF["triage"], open=False, elem_id="triage") as triage_box:
+            refresh = gr.Button(STAFF["refresh"], size="sm", elem_id="triage-refresh")
+            gr.Markdown(f"**{STAFF['thumbs_down']}**")
+            feedback_out = gr.HTML(elem_id="triage-feedback")
+            with gr.Row(equal_height=True):
+                row_pick = gr.Dropdown(label=STAFF["row"], choices=[], scale=4, elem_id="triage-row")
+                make = gr.Button(STAFF["make_case"], variant="primary", scale=1, elem_id="make-case")
+            case_line = gr.Code(language="json", elem_id="case-line", show_label=False, interactive=False)
+            gr.Markdown(f"**{STAFF['unanswered'].format(days=triage.TRIAGE_DAYS)}**")
+            unanswered_out = gr.HTML(elem_id="triage-unanswered")
+        triage_outputs = [feedback_out, row_pick, unanswered_out]
+        triage_box.expand(triage_view, None, triage_outputs, api_visibility="private")
+        refresh.click(triage_view, None, triage_outputs, api_visibility="private")
+        make.click(make_case, [row_pick], [case_line], api_visibility="private").then(
+            None, [case_line], None, js=triage.DOWNLOAD_JS)
         for trigger in (go.click, code.submit):
             trigger(open_code, [code], [conversation], api_visibility="private")
         for trigger in (ask.click, question.submit):
@@ -345,9 +400,19 @@ def build_server(bot: Bot, store: FeedbackStore, settings: Settings) -> Any:
     return RateLimitMiddleware(server, settings.rate_limit_per_minute)
 
 
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(bot: Bot, store: FeedbackStore, settings: Settings) -> None:
+    import signal
+
     import uvicorn
 
+    # uvicorn re-raises the stop signal once its graceful shutdown is done; with the default handler the process
+    # would die there without running ``atexit`` (the scratch folder of calendar files, tempfiles.py, stayed
+    # behind). As SystemExit(0) it exits cleanly, after the shutdown.
+    signal.signal(signal.SIGTERM, _stopped)
     log.info("visitor page at http://%s:%d/, staff desk at /desk", settings.host, settings.port)
     # A stop (SIGTERM) waits at most GRACE seconds for open requests: a client holding a stream open (gradio_client
     # keeps one) would otherwise hold the process up indefinitely.

@@ -12,9 +12,8 @@ import dataclasses
 import html
 import logging
 import re
-import tempfile
+from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,13 +23,15 @@ from bot.clock import today
 from bot.errors import BadInput, BotError
 from bot.lang import detect
 from bot.messages import examples, language_name, message
-from bot.schema import LANGUAGES, TOPICS, Answer
+from bot.schema import LANGUAGES, TOPICS, Answer, Card
 from bot.serve.pipeline import Bot
-from bot.store.feedback import FeedbackStore
+from bot.store.feedback import REASONS, FeedbackStore
 from bot.store.handoff import HandoffStore, Turn, shown_code
 from bot.web.check_forms import build_check_tab
 from bot.web.ics import deadline_of, ics_bytes
 from bot.web.markup import esc, text_dir
+from bot.web.tempfiles import scratch
+from bot.web.triage import unanswered_of
 
 log = logging.getLogger(__name__)
 
@@ -132,18 +133,28 @@ def answer_html(answer: Answer) -> str:
             f'<div class="meta">{"".join(meta)}</div></div>')
 
 
-def count_served(store: FeedbackStore, answer: Answer, day: date) -> None:
-    """Count the cards an answer showed, per card and day (no question text), for ``python -m bot content report``.
-    A failure is logged and the visitor still gets the answer."""
+def count_served(store: FeedbackStore, answer: Answer, day: date, cards: Mapping[str, Card] | None = None) -> None:
+    """Count the cards an answer showed, per card and day (no question text), for ``python -m bot content report``;
+    and a declined or low-confidence answer by language, topic, card and kind (no question text either) for the
+    desk's triage view. A failure is logged and the visitor still gets the answer."""
     try:
         store.add_served(answer.card_ids, day)
     except Exception:
         log.exception("could not count served cards")
+    try:
+        store.add_unanswered(unanswered_of(answer, cards or {}), day)
+    except Exception:
+        log.exception("could not count a declined or low-confidence answer")
 
 
 def _plain(markup: str) -> str:
     """Text of a chat message we rendered, for the feedback log."""
     return html.unescape(re.sub(r"<[^>]+>", " ", markup)).strip()
+
+
+def reason_choices(lang: str) -> list[tuple[str, str]]:
+    """The thumbs-down reasons in the visitor's language (stored as their codes)."""
+    return [(message(f"reason_{code}", lang), code) for code in REASONS]
 
 
 def _user_html(text: str) -> str:
@@ -270,6 +281,7 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
             gr.update(label=message("ui_search_box", lang)),
             gr.update(label=message("ui_tab_chat", lang)),
             gr.update(label=message("ui_tab_search", lang)),
+            gr.update(label=message("ui_reason_question", lang), choices=reason_choices(lang)),
         ]
 
     def on_language(choice: str, current: str) -> list[Any]:
@@ -286,7 +298,7 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
         shown = text.encode("utf-8", "replace").decode("utf-8")
         try:
             answer = bot.ask(question, history=history, lang=choice if choice in LANGUAGES else None)
-            count_served(store, answer, today(bot.settings))
+            count_served(store, answer, today(bot.settings), bot.cards)
             lang = answer.language
             chat += [{"role": "user", "content": _user_html(shown)},
                      {"role": "assistant", "content": answer_html(answer)}]
@@ -302,30 +314,49 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
         new_ui = lang if choice == AUTO else ui_lang
         return [chat, history[-HISTORY_TURNS:], "", last, new_ui, *label_updates(new_ui), ""]
 
-    def feedback(verdict: str, comment: str, last: dict[str, Any], ui_lang: str) -> tuple[str, str]:
+    def ask_reason(row_id: int) -> list[Any]:
+        """After a stored thumbs-down: the reason question (its row waits in the session); after a thumbs-up or a
+        failed write: nothing to ask."""
+        return [row_id, gr.update(visible=row_id > 0), gr.update(value=None)]
+
+    def feedback(verdict: str, comment: str, last: dict[str, Any], ui_lang: str) -> list[Any]:
         if not last:
-            return comment, ""
+            return [comment, "", *ask_reason(0)]
         try:
-            store.add(last["question"], last["answer"], last["language"], last["card_ids"], verdict, comment or "")
+            row_id = store.add(last["question"], last["answer"], last["language"], last["card_ids"], verdict,
+                               comment or "")
         except Exception:
             log.exception("could not store feedback")
-            return comment, message("error_generic", ui_lang)
-        return "", "✅ " + message("ui_feedback_thanks", ui_lang)
+            return [comment, message("error_generic", ui_lang), *ask_reason(0)]
+        return ["", "✅ " + message("ui_feedback_thanks", ui_lang), *ask_reason(row_id if verdict == "down" else 0)]
 
-    def on_like(data: gr.LikeData, chat: list[dict[str, Any]], history: list[str], ui_lang: str) -> str:
-        """The chat's own thumbs: stored with the question that led to that answer; a failed write is said."""
+    def give_reason(reason: str, comment: str, row_id: int, ui_lang: str) -> list[Any]:
+        """The visitor's reason for their thumbs-down (and a comment written since), on the row they just stored:
+        its id lives in their session state only, so no one can set the reason of another's row."""
+        if not row_id or reason not in REASONS:
+            return [comment, "", *ask_reason(row_id)]
+        try:
+            store.set_reason(row_id, reason, comment or "")
+        except Exception:
+            log.exception("could not store a feedback reason")
+            return [comment, message("error_generic", ui_lang), *ask_reason(row_id)]
+        return ["", "✅ " + message("ui_feedback_thanks", ui_lang), 0, gr.update(visible=False), gr.update()]
+
+    def on_like(data: gr.LikeData, chat: list[dict[str, Any]], history: list[str], ui_lang: str) -> list[Any]:
+        """The chat's own thumbs: stored with the question that led to that answer; a failed write is said. A
+        thumbs-down then asks its reason, as the button's does."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         if index < 1 or index >= len(chat or []):
-            return ""
+            return ["", *ask_reason(0)]
         question = _plain(str(chat[index - 1].get("content", "")))
         answer = _plain(str(chat[index].get("content", "")))
         try:
             lang = detect(question).lang
-            store.add(question, answer, lang, [], "up" if data.liked else "down")
+            row_id = store.add(question, answer, lang, [], "up" if data.liked else "down")
         except Exception:
             log.exception("could not store feedback")
-            return message("error_generic", ui_lang)
-        return ""
+            return [message("error_generic", ui_lang), *ask_reason(0)]
+        return ["", *ask_reason(0 if data.liked else row_id)]
 
     def search(query: str, topic: str, ui_lang: str) -> str:
         try:
@@ -355,13 +386,14 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
             answer = bot.ask(question, history=history or [], lang=language if language in LANGUAGES else None)
         except Exception as exc:
             return {"error": _error_text(exc, _guess_lang(question, language))}
-        count_served(store, answer, today(bot.settings))
+        count_served(store, answer, today(bot.settings), bot.cards)
         return answer.as_json()
 
     with gr.Blocks(title=message("ui_title", "en")) as app:
         ui_lang = gr.State("en")
         history = gr.State([])
         last = gr.State({})
+        pending = gr.State(0)  # the visitor's thumbs-down row waiting for its reason (server-side session state)
         turns = gr.State([])  # this conversation's turns, kept in the browser session until "Show to staff"
         with gr.Row(elem_id="top-row", equal_height=True):
             header = gr.Markdown(f"## {message('ui_title', 'en')}\n{message('ui_subtitle', 'en')}", elem_id="header")
@@ -388,6 +420,9 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
                     up = gr.Button("👍 " + message("ui_thumbs_up", "en"), scale=1, elem_id="thumbs-up", min_width=90)
                     down = gr.Button("👎 " + message("ui_thumbs_down", "en"), scale=1, elem_id="thumbs-down",
                                      min_width=90)
+                with gr.Row(visible=False, elem_id="reason-row") as reason_row:
+                    reason = gr.Radio(choices=reason_choices("en"), label=message("ui_reason_question", "en"),
+                                      elem_id="reason")
                 thanks = gr.Markdown("", elem_id="feedback-thanks")
                 with gr.Row():
                     show_staff = gr.Button(message("ui_show_staff", "en"), size="sm", elem_id="show-staff",
@@ -410,10 +445,10 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
 
         # The staff desk is no longer a tab of the public page: it is /desk, behind a login (desk.py).
         labelled = [header, language, box, send, clear, examples_title, *example_buttons, comment, up, down,
-                    search_in, chat_tab, search_tab]
+                    search_in, chat_tab, search_tab, reason]
         language.change(on_language, [language, ui_lang], [ui_lang, *labelled], api_visibility="private")
         turn_outputs = [chat, history, box, last, ui_lang, *labelled, thanks]
-        ics_dir = Path(tempfile.mkdtemp(prefix="bot-ics-"))
+        ics_dir = scratch("ics")  # one per process, removed at exit (tempfiles.py)
 
         def record(seen: dict[str, Any], kept: list[dict[str, Any]], lang: str) -> tuple[list[dict[str, Any]], Any]:
             """After a turn: keep it for "Show to staff" and "Print", and offer its deadline as an .ics file."""
@@ -474,10 +509,14 @@ def build_app(bot: Bot, store: FeedbackStore, handoffs: HandoffStore | None = No
             None, None, None, js="() => document.querySelector('#handoff')?.scrollIntoView({block: 'center'})")
         for button, verdict in ((up, "up"), (down, "down")):
             button.click(lambda text, seen, lang, v=verdict: feedback(v, text, seen, lang), [comment, last, ui_lang],
-                         [comment, thanks], api_visibility="private")
-        chat.like(on_like, [chat, history, ui_lang], [thanks], api_visibility="private")
-        clear.click(lambda: ([], [], {}, "", [], "", "", gr.update(visible=False)), None,
-                    [chat, history, last, thanks, turns, handoff_out, slip, calendar], api_visibility="private")
+                         [comment, thanks, pending, reason_row, reason], api_visibility="private")
+        # ``input``: only the visitor's own choice stores it, not the reset after a new thumbs-down.
+        reason.input(give_reason, [reason, comment, pending, ui_lang], [comment, thanks, pending, reason_row, reason],
+                     api_visibility="private")
+        chat.like(on_like, [chat, history, ui_lang], [thanks, pending, reason_row, reason], api_visibility="private")
+        clear.click(lambda: ([], [], {}, "", [], "", "", gr.update(visible=False), 0, gr.update(visible=False)), None,
+                    [chat, history, last, thanks, turns, handoff_out, slip, calendar, pending, reason_row],
+                    api_visibility="private")
         for trigger in (search_go.click, search_in.submit):
             trigger(search, [search_in, topic, ui_lang], [search_out], api_visibility="private")
         app.load(lambda: build_info_html(bot), None, [build_info], api_visibility="private")
