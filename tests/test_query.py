@@ -34,6 +34,9 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("공항에 센터가 있나요? 그리고 환전하는 게 나은지 ATM에서 뽑는 게 나은지도 궁금해요.", 2),
     # Arabic joins "and" to the next word: a new ask opens with a question word, not with any "و".
     ("هل يوجد خط ساخن للأمور المتعلقة بالتأشيرات والحدود؟ وما أرقام الطوارئ؟", 2),
+    # An auxiliary and its subject after a comma; "any" after a comma; an indirect question with its doubt.
+    ("My buddy only has an Amex, will Alipay even take that. Last thing, any dim sum place near Futian lol", 2),
+    ("往復航空券だと使えないと言われました。結局どっちで入ればいいのか混乱しています。地下鉄はカードで乗れますか？", 2),
     # Numbered items written without spaces in Chinese.
     ("听说可以用240小时过境免签，想问：1. 我们去桂林会不会超出范围？2. 晚上11点入境，12号走会不会超时？", 2),
 ])

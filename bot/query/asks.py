@@ -62,6 +62,10 @@ _ANYWHERE = re.compile(
     r"\bis it (?:possible|allowed|ok)|"
     # "…, what crypto should I buy": a question word opening a clause after a comma (not "…, which was")
     r"[,;:]\s*(?:what|where|which|how)(?: \w+){0,2} (?:should|can|could|do|does|is|are|would|will)\b|"
+    # "…only has an Amex, will Alipay even take that", "…only takes WeChat, is that even allowed", "Last thing, any
+    # dim sum place…": an auxiliary and its subject, or "any", opening a clause after a comma
+    r"[,;:]\s*(?:(?:will|can|could|do|does|did|is|are|should|would|may)\s+(?:i|we|you|he|she|they|it|that|this|"
+    r"there|my|our|his|her|their|the|alipay|wechat)|any)\b|\bneed to know\b|\bwondering\b|"
     r"\bje voudrais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     # a request for information is an ask without a question mark ("…があれば教えてください。", "…도 궁금해요.")
@@ -73,7 +77,9 @@ _ANYWHERE = re.compile(
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
     r"吗|呢|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
-    r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|"
+    r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|どっち|どちら|"
+    # an indirect question with its doubt ("どっちで入ればいいのか混乱しています", "不知道是不是…")
+    r"(?:のか|かどうか)(?:が|を)?(?:分から|わから|知りた|混乱|迷っ)|是不是|不知道|"
     r"니까|나요|까요|는지|인가요|한가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
     r"ไหม|มั้ย|หรือไม่|หรือเปล่า|อย่างไร|ยังไง|ที่ไหน|ไหน|อะไร|ทำไม|เท่าไร|เท่าไหร่|"
     r"(?<![\u0600-\u06ff])(?:هل|كيف|أين|اين|متى|كم|ماذا|لماذا)(?![\u0600-\u06ff])"
