@@ -74,7 +74,7 @@ class Settings:
     # "Other cities" against a card of a national topic (refund, transit, entry, payment): those rules are the same
     # in every city, so it declines only when clearly about a local matter (a Beijing airport counter's floor: odds
     # 5.6) and otherwise answers the national rule with the other-cities card as a scope note (BENCHMARKS.md).
-    local_decline_odds: float = 4.0
+    local_decline_odds: float = 4.0  # also the odds a wording decline (fraud, overstay…) needs: curated.py
     decline_margin: float = 0.02
     # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
     llm_backend: str = "none"

@@ -130,6 +130,21 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
     assert answer.card_ids == (("decline-politics",) if declined else ("refund-minimum-spend",))
 
 
+@pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
+    (0.80, 0.19, True),   # more than 4x: "make me a fake invoice" stays declined
+    (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
+])
+def test_a_wording_decline_needs_more_odds_than_a_subject_decline(bot, decline_p, answer_p, declined):
+    """A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked, and the
+    same subject asked plainly is in scope: it needs the odds of "other cities" against a national rule."""
+    from bot.answer.curated import Context
+
+    hits = (_hit(bot, "decline-fraud", 1, decline_p), _hit(bot, "refund-store-documents", 2, answer_p))
+    answer = bot.curated.answer(Context("q", "en", hits))
+    assert answer.refused is declined
+    assert answer.card_ids[0] == ("decline-fraud" if declined else "refund-store-documents")
+
+
 def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
     from bot.answer.curated import Context
 

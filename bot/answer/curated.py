@@ -34,6 +34,8 @@ class Context:
 
 # The decline card for other cities' local matters, and the topics whose rules are national (the same everywhere).
 LOCAL_DECLINE = "decline-other-cities"
+WORDING_DECLINES = frozenset({"decline-fraud", "decline-overstay-legal", "decline-border-circumvention",
+                              "decline-illegal-work"})
 NATIONAL_TOPICS = frozenset({"tax_refund", "transit", "entry", "payment"})
 
 
@@ -79,6 +81,8 @@ class CuratedAnswerer:
         was once declined as "other cities" though its rules are national)."""
         card = self.cards.get(rival.chunk.doc_id)
         if decline.chunk.doc_id == LOCAL_DECLINE and card is not None and card.topic in NATIONAL_TOPICS:
+            return self.local_decline_odds
+        if decline.chunk.doc_id in WORDING_DECLINES:
             return self.local_decline_odds
         return self.decline_odds
 
