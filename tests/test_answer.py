@@ -134,13 +134,23 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
     (0.80, 0.19, True),   # more than 4x: "make me a fake invoice" stays declined
     (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
 ])
-def test_a_wording_decline_needs_more_odds_than_a_subject_decline(bot, decline_p, answer_p, declined):
+def test_a_wording_decline_needs_more_odds_than_a_subject_decline(decline_p, answer_p, declined):
     """A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked, and the
     same subject asked plainly is in scope: it needs the odds of "other cities" against a national rule."""
-    from bot.answer.curated import Context
+    from bot.answer.curated import Context, CuratedAnswerer
+    from bot.build.corpus import load_cards
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Chunk, Hit
 
-    hits = (_hit(bot, "decline-fraud", 1, decline_p), _hit(bot, "refund-store-documents", 2, answer_p))
-    answer = bot.curated.answer(Context("q", "en", hits))
+    cards = load_cards(PROJECT_ROOT / "corpus")
+
+    def hit(card_id: str, rank: int, p: float) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
+
+    answer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
+                             local_decline_odds=4.0).answer(
+        Context("q", "en", (hit("decline-fraud", 1, decline_p), hit("refund-store-documents", 2, answer_p))))
     assert answer.refused is declined
     assert answer.card_ids[0] == ("decline-fraud" if declined else "refund-store-documents")
 
