@@ -37,6 +37,8 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     # An auxiliary and its subject after a comma; "any" after a comma; an indirect question with its doubt.
     ("My buddy only has an Amex, will Alipay even take that. Last thing, any dim sum place near Futian lol", 2),
     ("往復航空券だと使えないと言われました。結局どっちで入ればいいのか混乱しています。地下鉄はカードで乗れますか？", 2),
+    # An ellipsis before a space ends a thought; a request for a recommendation asks.
+    ("중국 번호 없어도 되나요? 안 되면 그냥 카드로 긁어야 하는지… 추가로 괜찮은 한식당 있으면 추천 부탁드려요", 3),
     # Numbered items written without spaces in Chinese.
     ("听说可以用240小时过境免签，想问：1. 我们去桂林会不会超出范围？2. 晚上11点入境，12号走会不会超时？", 2),
 ])

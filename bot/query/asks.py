@@ -29,6 +29,8 @@ MAX_READ = 6
 # ("U.S. passport", "1.5", "e.g."); CJK and Arabic marks end one anywhere.
 _SENTENCE = re.compile(
     r"(?<=[?？؟!！。])\s*"
+    # an ellipsis before a space trails a thought off ("…카드로 긁어야 하는지… 추가로 한식당 추천 부탁드려요")
+    r"|(?<=…)\s+(?=\S)"
     # a full stop before a space, except after an initial or a short abbreviation ("U.S. passport", "e.g. ", "St. ")
     r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)(?<!\d)[.]\s+(?=\S)"
     # ... and after a number unless a day of the month goes on ("am 14. gestrichen", "bis zum 17. Januar")
@@ -72,7 +74,7 @@ _ANYWHERE = re.compile(
     r"\bplease (?:tell|let) me\b|\blet me know\b|\bj'aimerais savoir|\bje me demande|\bdites-moi|"
     r"\bquiero saber|\bqueria saber|\bqualcuno sa\b|\bmohon info|\bскажите|\bрасскажите|"
     r"\bcho (?:toi|em|minh) hoi|\bmuon biet|\bxin hoi|"
-    r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|想知道|请问|想问|请告诉|告诉我|"
+    r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
