@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import threading
 import warnings
 
 from bot.config import Settings
@@ -27,6 +28,9 @@ def main() -> int:
         return 2
     bot.ask("warm-up: tax refund")  # first-call costs (tokenizer, jieba dictionary) before the first visitor
     bot.ask("hoan thue")  # ... and the tables short Latin-script and unaccented Vietnamese questions use
+    # The rest of the first-use loads (jieba, py3langid, the checkers' phrases) on a side thread: the page does not
+    # wait for them, and the first Chinese question no longer does either.
+    threading.Thread(target=bot.warm_up, name="warm-up", daemon=True).start()
     launch(bot, store, settings.host, settings.port, settings.concurrency)
     return 0
 

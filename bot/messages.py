@@ -6,15 +6,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from bot.schema import LANGUAGES
+from bot.yaml_text import load_yaml
 
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
     text = resources.files("bot.prompts").joinpath("messages.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     missing = [(k, lang) for k, v in data.items() if k != "examples" for lang in LANGUAGES if lang not in v]
     if missing:
         raise ValueError(f"bot/prompts/messages.yaml: missing translations {missing[:5]}")

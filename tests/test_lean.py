@@ -207,20 +207,42 @@ def test_serving_matches_sentence_transformers_without_importing_torch():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_cards_parse_the_same_with_libyaml():
-    """corpus.py reads the cards with libyaml's safe loader when PyYAML has it (a server start parses every card);
-    the values must be what the pure-Python safe loader gives, for every card of the corpus."""
+def test_every_yaml_file_parses_the_same_with_libyaml():
+    """``bot.yaml_text.load_yaml`` reads the cards, rule tables, places and message catalogues with libyaml's safe
+    loader when PyYAML has it (a start and a first question read them); the values must be what the pure-Python
+    safe loader gives, for every such file."""
     import yaml
 
     from bot.config import PROJECT_ROOT
+    from bot.yaml_text import load_yaml
 
     if not getattr(yaml, "__with_libyaml__", False):
-        pytest.skip("PyYAML without libyaml: corpus.py uses the pure-Python loader")
-    for path in sorted((PROJECT_ROOT / "corpus" / "cards").rglob("*.yaml")):
+        pytest.skip("PyYAML without libyaml: the pure-Python loader is used")
+    paths = [*(PROJECT_ROOT / "corpus").rglob("*.yaml"), *(PROJECT_ROOT / "bot").rglob("*.yaml")]
+    assert len(paths) > 100
+    for path in sorted(paths):
         text = path.read_text(encoding="utf-8")
-        fast, plain = yaml.load(text, Loader=yaml.CSafeLoader), yaml.load(text, Loader=yaml.SafeLoader)
+        fast, plain = load_yaml(text), yaml.load(text, Loader=yaml.SafeLoader)
         assert fast == plain and repr(fast) == repr(plain), path
 
+
+def test_warm_up_loads_what_a_first_question_would_wait_for(built):
+    """Bot.warm_up (run on a side thread by app.py) leaves jieba, py3langid's full model and the checkers' phrases
+    loaded, without embedding anything."""
+    import jieba
+
+    from bot.checks.render import _texts
+    from bot.lang import _any_identifier
+    from bot.serve.pipeline import Bot
+
+    bot = Bot.load(built)
+    _texts.cache_clear()
+    _any_identifier.cache_clear()
+    bot.retriever._vector_cache.clear()
+    bot.warm_up()
+    assert jieba.dt.initialized
+    assert _texts.cache_info().currsize == 1 and _any_identifier.cache_info().currsize == 1
+    assert not bot.retriever._vector_cache  # nothing embedded
 
 
 def test_a_cache_that_cannot_be_written_still_serves(tiny, monkeypatch):

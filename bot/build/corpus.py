@@ -18,6 +18,7 @@ from bot.build.clean import repair_plan
 from bot.errors import CorpusError
 from bot.lang import to_simplified
 from bot.schema import ESCALATIONS, LANGUAGES, TOPICS, Card, Document, Source
+from bot.yaml_text import load_yaml
 
 PLAN_RAW = "plan/shenzhen-2025-internationalised-business-environment-plan.raw.txt"
 PLAN_SOURCE = Source(
@@ -166,15 +167,10 @@ def _topic(data: dict[str, Any], path: Path) -> str:
     return topic
 
 
-# libyaml's parser when PyYAML was built with it: the 99 cards parse in about 0.1 s instead of 1.4 s, and every
-# start of the server reads them (issue #14, "Serving start-up"); the parsed values are the same for every YAML file
-# of the corpus (checked). The pure-Python safe loader is the fallback.
-_LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))
-
-
 def _read_yaml(path: Path, text: str) -> dict[str, Any]:
+    # libyaml: the 99 cards parse in about 0.1 s instead of 1.4 s, and every start of the server reads them
     try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader if _LIBYAML else yaml.SafeLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise CorpusError(path, "yaml", f"does not parse: {exc}") from None
     if not isinstance(data, dict):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import yaml
 from babel import Locale
 
 from bot.checks.extract_dates import LANGS
 from bot.checks.extract_text import CLAUSE_END, Text, fold
+from bot.yaml_text import load_yaml
 
 NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
 MAINLAND = "CN"
@@ -126,7 +126,7 @@ def _cldr_terms(ambiguous: set[str]) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    return yaml.safe_load(resources.files("bot.data").joinpath("places.yaml").read_text(encoding="utf-8"))
+    return load_yaml(resources.files("bot.data").joinpath("places.yaml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)

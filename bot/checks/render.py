@@ -12,7 +12,6 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -21,16 +20,24 @@ from bot.checks.result import CheckResult, Place, PortRef, Value
 from bot.checks.rules import RuleBook
 from bot.errors import BadInput
 from bot.schema import LANGUAGES
+from bot.yaml_text import load_yaml
 
 
 @lru_cache(maxsize=1)
 def _texts() -> dict[str, dict[str, str]]:
     text = resources.files("bot.prompts").joinpath("checks.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    data: dict[str, dict[str, str]] = load_yaml(text)
     missing = [(k, lang) for k, v in data.items() for lang in LANGUAGES if lang not in v]
     if missing:
         raise ValueError(f"bot/prompts/checks.yaml: missing translations {missing[:5]}")
     return data
+
+
+def warm_up() -> None:
+    """The phrase catalogue and one number locale per language, loaded before the first visitor needs them."""
+    _texts()
+    for lang in LANGUAGES:
+        locale_of(lang)
 
 
 @cache

@@ -23,6 +23,7 @@ import yaml
 from bot.clock import today as clock_today
 from bot.errors import CorpusError
 from bot.schema import LANGUAGES, Source
+from bot.yaml_text import load_yaml
 
 T = TypeVar("T")
 PortStatus = Literal["confirmed", "unconfirmed", "no"]
@@ -556,7 +557,7 @@ def _read(path: Path) -> _Fields:
     if not path.is_file():
         raise CorpusError(path, "file", "is missing: every rule table in RULE_FILES is required")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CorpusError(path, "yaml", f"does not parse: {exc}") from None
     if not isinstance(data, dict):
