@@ -68,7 +68,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     docs, _cards = load_corpus(settings.corpus_dir)
     chunks = chunk_documents(docs)
     print(f"{len(chunks)} chunks from {len(docs)} documents; loading model {settings.model}", file=sys.stderr)
-    embedder = load_embedder(settings, build=True)  # the vectors an index holds: sentence-transformers
+    embedder = load_embedder(settings, build=True)  # one one-thread ONNX session per core (embed.py)
     interactive = sys.stderr.isatty()
     bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=not interactive)
     reported = [0]
