@@ -62,6 +62,7 @@ class BuildReport:
     reused: int  # chunks whose vector came from the previous build
     seconds: float
     corpus_hash: str
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, wall seconds), in order: where a build's time goes
 
 
 def corpus_hash(chunks: Sequence[Chunk]) -> str:
@@ -168,7 +169,16 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     start = time.perf_counter()
     if not chunks:
         raise ValueError("no chunks to index: is the corpus folder empty?")
+    stages: list[tuple[str, float]] = []
+    mark = [start]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        stages.append((name, now - mark[0]))
+        mark[0] = now
+
     previous = _previous(index_dir, embedder.model_id)
+    stage("read previous build")
     reuse = previous.vectors
     keys = [vector_key(c) for c in chunks]
     # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
@@ -182,6 +192,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     total, done = len(todo), 0
     batch = 4096  # texts per call: the embedder groups them by token length, so big blocks give full batches
     for side in ("query", "document"):
+        if side == "document":
+            stage("embed questions (query side)")
         pending = [(k, text) for k, (kind, text) in todo.items() if kind == side]
         embed = embedder.embed_queries if side == "query" else embedder.embed_documents
         for n in range(0, len(pending), batch):
@@ -191,13 +203,16 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
             done += len(block)
             if progress:
                 progress(done, total)
+    stage("embed documents")
     matrix = np.stack([vectors_by_key[k] for k in keys]).astype(np.float32, copy=False)
     # The example questions' query-side vectors (their own rows of the index now), kept beside the classifier.
     questions = {c.content_hash: matrix[i] for i, c in enumerate(chunks) if is_example_question(c)}
     vectors = new_vector_index(embedder.dim, len(chunks))
     vectors.add(matrix)
     classifier = train_card_classifier(*_card_training_set(chunks, matrix))
+    stage("card classifier")
     tokens = [previous.tokens.get(c.content_hash) or tuple(tokenize(c.embed_text)) for c in chunks]
+    stage("BM25 tokens")
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -220,8 +235,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
         }
         (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for name in (*FILES, "manifest.json"):
-            with (scratch / name).open("rb") as fh:
-                os.fsync(fh.fileno())
+            with (scratch / name).open("rb") as synced:
+                os.fsync(synced.fileno())
         final = builds / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{digest[:8]}"
         scratch.rename(final)
     except BaseException:
@@ -232,7 +247,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _prune(builds, keep=final.name)
     reused = sum(1 for k in keys if k in reuse)
-    return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest)
+    stage("write, verify and switch")
+    return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest, tuple(stages))
 
 
 def _prune(builds: Path, keep: str) -> None:
