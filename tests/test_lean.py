@@ -177,13 +177,15 @@ def test_a_changed_source_model_is_refused(tiny):
 
 
 @pytest.mark.realmodel
-def test_serving_matches_sentence_transformers_without_importing_torch():
-    """The torch-free query vectors are within 1e-6 of sentence-transformers' (which made the index) and rank the
-    index the same; a serving process never imports torch, transformers or sentence-transformers."""
+def test_serving_matches_the_build_and_sentence_transformers_without_importing_torch():
+    """Serving and ``bot index`` embed with the same batch-invariant graph: a query's vector is bit for bit the one a
+    build gives the same text (so the index ranks it the same); it stays close to the float model's
+    (sentence-transformers, torch: cosine >= 0.99; 0.998 on average over 300 questions, BENCHMARKS.md); and a
+    serving process never imports torch, transformers or sentence-transformers."""
     from conftest import load_real_bot
 
-    from bot.build.embed import load_embedder
-    from bot.serve.pipeline import RETRIEVE_K
+    from bot.build.embed import SentenceTransformerEmbedder, load_embedder
+    from bot.build.models import resolve_model
 
     bot = load_real_bot()
     if not isinstance(bot.embedder, OnnxEmbedder):
@@ -191,12 +193,10 @@ def test_serving_matches_sentence_transformers_without_importing_torch():
     questions = ["退税最低要消费多少钱", "Can I use Alipay with a Visa card?", "¿Cuánto dura el tránsito sin visado?",
                  "Bao'an airport 240 hours", "Где вернуть налог?", "ร้านค้าปลอดภาษีอยู่ที่ไหน", "Alipay 3% fee",
                  "the Mastercard co rut duoc tien mat o cay ATM ben Tham Quyen khong"]
-    reference = load_embedder(bot.settings, build=True)
     served = bot.embedder.embed_queries(questions)
-    assert float(np.abs(served - reference.embed_queries(questions)).max()) <= 1e-6
-    index = bot.retriever.index.vectors
-    assert np.array_equal(index.search(served, RETRIEVE_K)[1],
-                          index.search(reference.embed_queries(questions), RETRIEVE_K)[1])
+    assert np.array_equal(served, load_embedder(bot.settings, build=True).embed_queries(questions))
+    float_model = SentenceTransformerEmbedder(resolve_model(bot.settings), bot.settings.model, "torch")
+    assert float((served * float_model.embed_queries(questions)).sum(axis=1).min()) >= 0.99
 
     probe = ("import sys; from bot.serve.pipeline import Bot; bot = Bot.load(); bot.ask('tax refund at Luohu'); "
              "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'optimum') "

@@ -120,6 +120,7 @@ def row_int8(model: Any) -> Any:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 18)
     inits = {i.name: i for i in graph.initializer}
     producer = {o: n for n in graph.node for o in n.output}
     consumers: dict[str, list[Any]] = {}
@@ -166,7 +167,9 @@ def row_int8(model: Any) -> Any:
         p = f"{n.name or x}_row"
         replace[id(n)] = [
             helper.make_node("Abs", [x], [f"{p}_abs"]),
-            helper.make_node("ReduceMax", [f"{p}_abs", "rowq_last_axis"], [f"{p}_amax"], keepdims=1),
+            # ReduceMax takes its axes as an input from opset 18 on, as an attribute before
+            helper.make_node("ReduceMax", [f"{p}_abs", "rowq_last_axis"], [f"{p}_amax"], keepdims=1)
+            if opset >= 18 else helper.make_node("ReduceMax", [f"{p}_abs"], [f"{p}_amax"], keepdims=1, axes=[-1]),
             helper.make_node("Max", [f"{p}_amax", "rowq_tiny"], [f"{p}_amax_safe"]),  # an all-zero row: scale > 0
             helper.make_node("Div", [f"{p}_amax_safe", "rowq_127"], [scale]),
             helper.make_node("Div", [x, scale], [f"{p}_scaled"]),
