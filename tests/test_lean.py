@@ -103,7 +103,7 @@ def _expected(text: str, hidden: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> 
 def test_torch_free_embedder_pools_projects_and_normalises(tiny):
     export, hidden, w1, w2 = tiny
     assert OnnxEmbedder.supports(export)
-    embedder = OnnxEmbedder(export, "tiny@onnx-int8-b1")
+    embedder = OnnxEmbedder(export, "tiny@onnx-int8-row")
     assert embedder.dim == OUT
     queries = embedder.embed_queries(["tax refund", "alipay luohu port tax refund refund"])  # the second truncated
     np.testing.assert_allclose(queries[0], _expected("q: tax refund", hidden, w1, w2), atol=1e-6)
@@ -111,16 +111,16 @@ def test_torch_free_embedder_pools_projects_and_normalises(tiny):
     document = embedder.embed_documents(["tax refund"])[0]
     np.testing.assert_allclose(document, _expected("d: tax refund", hidden, w1, w2), atol=1e-6)
     assert queries.dtype == np.float32 and not np.allclose(document, queries[0])
-    # one text per call: a vector does not depend on the texts beside it
+    # a vector does not depend on the texts beside it (here of another length: another call)
     assert np.array_equal(embedder.embed_queries(["alipay", "tax refund"])[1], queries[0])
 
 
 def test_a_replicas_thread_share_reaches_the_onnx_session(tiny):
     """``BOT_THREADS`` (``Settings.threads``): N replicas on one machine each run their share of the cores."""
     export = tiny[0]
-    shared = OnnxEmbedder(export, "tiny@onnx-int8-b1", threads=1)._session.get_session_options()
+    shared = OnnxEmbedder(export, "tiny@onnx-int8-row", threads=1)._session.get_session_options()
     assert (shared.intra_op_num_threads, shared.inter_op_num_threads) == (1, 1)
-    alone = OnnxEmbedder(export, "tiny@onnx-int8-b1")._session.get_session_options()
+    alone = OnnxEmbedder(export, "tiny@onnx-int8-row")._session.get_session_options()
     assert alone.intra_op_num_threads == 0  # the runtime's default: one thread per core
 
 
