@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -65,10 +66,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.build.embed import load_embedder
     from bot.build.index import build_index
 
+    started = time.perf_counter()
     docs, _cards = load_corpus(settings.corpus_dir)
     chunks = chunk_documents(docs)
     print(f"{len(chunks)} chunks from {len(docs)} documents; loading model {settings.model}", file=sys.stderr)
-    embedder = load_embedder(settings, build=True)  # the vectors an index holds: sentence-transformers
+    embedder = load_embedder(settings, build=True)  # one one-thread ONNX session per core (embed.py)
+    print(f"corpus and model loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     interactive = sys.stderr.isatty()
     bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr, disable=not interactive)
     reported = [0]
@@ -86,6 +89,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     bar.close()
     print(f"index ready: {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused) "
           f"in {report.seconds:.1f}s at {report.path}", file=sys.stderr)
+    print("build stages: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in report.stages), file=sys.stderr)
     return 0
 
 

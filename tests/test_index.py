@@ -151,3 +151,43 @@ def test_large_corpora_get_an_hnsw_index_that_finds_the_same_neighbours():
     assert np.mean([len(set(a) & set(b)) / 5 for a, b in zip(truth, found, strict=True)]) >= 0.95
     # the rebuild path reads old vectors back out of either kind
     assert np.allclose(approx.reconstruct_n(0, 10), data[:10])
+
+
+@pytest.mark.realmodel
+def test_real_model_incremental_build_equals_a_fresh_one(hash_settings, tmp_path):
+    """With the real embedder (texts batched by token length): after a card edit, the incremental build embeds the
+    two changed texts alone, a fresh build embeds them among batch-mates of the same length, and both give the same
+    vectors and the same card classifier, bit for bit (issue #14)."""
+    import os
+
+    from bot.build.embed import load_embedder
+    from bot.config import Settings
+    from bot.errors import BotError
+
+    try:
+        embedder = load_embedder(Settings.from_env(), build=True)
+    except BotError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"real model not available here: {exc}")
+    keep = {"pay-mobile-fees", "refund-minimum-spend", "decline-politics"}  # 3: two cards make a binary model
+    build_index([c for c in _chunks(hash_settings) if c.doc_id in keep], embedder, hash_settings.index_dir)
+    card = hash_settings.corpus_dir / "cards" / "payment" / "pay-mobile-fees.yaml"
+    data = yaml.safe_load(card.read_text("utf-8"))
+    question = "Do I pay a fee on a 250 RMB Alipay bill?"
+    data["questions"]["en"].append(question)
+    data["answer"]["en"] += " Fees can change: check the app before paying."
+    card.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    edited = [c for c in _chunks(hash_settings) if c.doc_id in keep]
+    length = len(embedder._tokenizer.encode(embedder._prompts["query"] + question).ids)  # type: ignore[attr-defined]
+    mates = [c for c in edited if c.embed_text != question and c.chunk_id.rsplit(":", 1)[-1].startswith("q")
+             and len(embedder._tokenizer.encode(embedder._prompts["query"] + c.embed_text).ids) == length]
+    assert mates  # in the fresh build the new question is embedded in a batch with others
+    assert build_index(edited, embedder, hash_settings.index_dir).embedded == 2
+    build_index(edited, embedder, tmp_path / "fresh")
+    incremental, fresh = (load_index(d, embedder.model_id) for d in (hash_settings.index_dir, tmp_path / "fresh"))
+    assert [c.chunk_id for c in incremental.chunks] == [c.chunk_id for c in fresh.chunks]
+    assert np.array_equal(incremental.vectors.reconstruct_n(0, incremental.vectors.ntotal),
+                          fresh.vectors.reconstruct_n(0, fresh.vectors.ntotal))
+    assert incremental.classifier is not None and fresh.classifier is not None
+    assert np.array_equal(incremental.classifier.weights, fresh.classifier.weights)

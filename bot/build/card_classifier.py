@@ -60,14 +60,20 @@ class CardClassifier:
                        data["bias"].astype(np.float32))
 
 
-def train_card_classifier(vectors: np.ndarray, labels: Sequence[str]) -> CardClassifier | None:
-    """Multinomial logistic regression from example vectors to card ids; ``None`` with fewer than two cards
-    (nothing to choose between). Deterministic: lbfgs on the same rows gives the same weights."""
+def train_card_classifier(vectors: np.ndarray, labels: Sequence[str],
+                          weights: np.ndarray | None = None) -> CardClassifier | None:
+    """Multinomial logistic regression from example vectors to card ids (``weights``: per row, as if repeated);
+    ``None`` with fewer than two cards (nothing to choose between). Deterministic: lbfgs on the same rows gives the
+    same weights, and BLAS runs on one thread so that the sums do not depend on the thread count. One thread is
+    also faster here: OpenBLAS's two threads spin-wait on a shared 2-core machine (21 s CPU vs 3 s for 13k rows,
+    BENCHMARKS.md "Index build")."""
     if len(set(labels)) < 2:
         return None
     from sklearn.linear_model import LogisticRegression  # only index builds need it
+    from threadpoolctl import threadpool_limits
 
     model = LogisticRegression(C=C, max_iter=MAX_ITER)
-    model.fit(np.asarray(vectors, dtype=np.float32), list(labels))
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(np.asarray(vectors, dtype=np.float32), list(labels), sample_weight=weights)
     return CardClassifier(tuple(str(c) for c in model.classes_), model.coef_.astype(np.float32),
                           model.intercept_.astype(np.float32))

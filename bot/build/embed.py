@@ -17,8 +17,8 @@ import numpy as np
 from bot.config import DEFAULT_MODEL, Settings
 from bot.lang import tokenize
 
-# The model id's suffix for the ONNX int8 model run one text per call: both ONNX embedders give the same vectors
-# (to ~1e-7), so an index built by one is served by the other; the id an index records must match it exactly.
+# The model id's suffix for sentence-transformers' ONNX int8 backend, one text per call (models whose shape
+# ``OnnxEmbedder`` does not run); the id an index records must match the serving embedder's exactly.
 ONNX_ID = "@onnx-int8-b1"
 
 
@@ -153,18 +153,27 @@ class HashEmbedder:
 _SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
 
 
+# The torch-free ONNX embedder's id suffix: the batch-invariant int8 graph (``onnx_export.row_int8``), texts batched
+# by token length. Its vectors differ from the "-b1" ones, so an index made with those is rebuilt.
+ROW_ID = "@onnx-int8-row"
+# Tokens per ONNX call when texts are batched: big enough for the int8 kernels to run at full speed (a question of
+# 27 tokens alone runs at about 40 % of the per-token rate of a batch), small enough to keep activations in cache.
+BATCH_TOKENS = 2048
+
+
 class OnnxEmbedder:
-    """The ONNX int8 export run without torch, sentence-transformers or transformers: ``tokenizers`` for the ids,
-    onnxruntime for the transformer, numpy for mean pooling, the Dense layers and normalisation. For serving: it
-    starts in a fraction of the time and memory (BENCHMARKS.md, "Serving start-up and memory"). Index builds keep
-    ``SentenceTransformerEmbedder``, so the vectors an index holds are exactly what they were; a query vector from
-    here differs from that class's by float rounding in the pooling and Dense products (max abs diff about 1e-7,
-    same top hits: tests/test_lean.py), too little to change a ranking.
+    """The ONNX int8 model run without torch, sentence-transformers or transformers: ``tokenizers`` for the ids,
+    onnxruntime for the transformer (the batch-invariant graph of ``onnx_export.row_int8``), numpy for mean pooling,
+    the Dense layers and normalisation. Serving and index builds both use it (BENCHMARKS.md, "Index build"), so a
+    question asked word for word gets exactly the vector its example question has in the index.
 
-    One text per call, as the sentence-transformers ONNX path does (see there: int8 activations are scaled per
-    batch), so no padding is ever needed. ``supports`` says whether a model folder has the shape this class runs."""
+    Texts are grouped by token length and each group is run in batches without padding: in that graph no value
+    mixes rows of different texts, so a text's vector is bit for bit the one it gets alone, whatever its batch-mates
+    (tests/test_realmodel.py). ``workers`` > 1 (index builds): that many one-thread sessions run batches side by
+    side; otherwise one session with ``threads`` threads (0: onnxruntime's default, one per core).
+    ``supports`` says whether a model folder has the shape this class runs."""
 
-    def __init__(self, export: Path, model_id: str, threads: int = 0) -> None:
+    def __init__(self, export: Path, model_id: str, threads: int = 0, workers: int = 1) -> None:
         import onnxruntime as ort
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -174,7 +183,10 @@ class OnnxEmbedder:
         config = json.loads((export / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         prompts = config.get("prompts", {})
         self._prompts: dict[str, str] = {side: prompts.get(side, "") for side in ("query", "document")}
-        self._dense: list[tuple[np.ndarray, np.ndarray | None]] = []  # (weight as in x @ weight, bias)
+        # The Dense layers have no activation (``supports``), so they fold into one affine map, applied in float64 and
+        # rounded once: one 768 x 768 product per text instead of 768 x 3072 and back (0.2 ms instead of 2.6 here).
+        weight: np.ndarray | None = None
+        bias: np.ndarray | None = None
         dim = 0
         for module in _modules(export):
             kind = module["type"].rsplit(".", 1)[-1]
@@ -183,29 +195,43 @@ class OnnxEmbedder:
                 dim = int(json.loads((folder / "config.json").read_text())["embedding_dimension"])
             elif kind == "Dense":
                 weights = load_file(str(folder / "model.safetensors"))
-                # float64 copies: the products below add in float64 and round once to float32 per layer, which keeps
-                # them within about 2e-7 of torch's blocked float32 sums (a plain float32 loop drifts to 5e-7).
-                self._dense.append((np.ascontiguousarray(weights["linear.weight"].T, dtype=np.float64),
-                                    weights.get("linear.bias")))
+                layer = np.ascontiguousarray(weights["linear.weight"].T, dtype=np.float64)  # as in x @ layer
+                layer_bias = weights.get("linear.bias")
+                with _one_blas_thread():  # the same sums in every process, whatever its thread settings
+                    if weight is None:
+                        weight = layer
+                    else:
+                        bias = None if bias is None else bias @ layer
+                        weight = weight @ layer
+                if layer_bias is not None:
+                    bias = layer_bias.astype(np.float64) + (0.0 if bias is None else bias)
                 dim = int(json.loads((folder / "config.json").read_text())["out_features"])
+        self._weight, self._bias = weight, bias
         # sentence-transformers caps the tokenizer's length at the model's positions; the same cap here.
         limit = min(int(json.loads((export / "tokenizer_config.json").read_text()).get("model_max_length", 1 << 30)),
                     int(json.loads((export / "config.json").read_text()).get("max_position_embeddings", 1 << 30)))
-        # Parsing the 33 MB tokenizer and making the session both take about a second: side by side on two threads.
-        with ThreadPoolExecutor(2) as pool:
+        self.workers = max(1, workers)
+
+        def options() -> Any:
+            opts = ort.SessionOptions()
+            one_each = self.workers > 1  # side by side: one thread per session (a vector does not depend on it)
+            if one_each or threads > 0:  # a replica's share of the cores (``Settings.threads``)
+                opts.intra_op_num_threads = 1 if one_each else threads
+                opts.inter_op_num_threads = 1
+            return opts
+
+        # Parsing the 33 MB tokenizer and making the sessions each take about a second: side by side.
+        with ThreadPoolExecutor(1 + self.workers) as pool:
             tokenizer = pool.submit(Tokenizer.from_file, str(export / "tokenizer.json"))
-            options = ort.SessionOptions()
-            if threads > 0:  # a replica's share of the cores (``Settings.threads``); 0: one thread per core
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-            self._session = pool.submit(session, export, options).result()
+            sessions = [pool.submit(session, export, options()) for _ in range(self.workers)]
+            self._sessions = [s.result() for s in sessions]
             self._tokenizer = tokenizer.result()
+        self._session = self._sessions[0]
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(limit)
         release_heap()
         self.model_id = model_id
         self.dim = dim
-        self.workers = 1
 
     @staticmethod
     def supports(export: Path) -> bool:
@@ -238,22 +264,59 @@ class OnnxEmbedder:
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            encoding = self._tokenizer.encode(prompt + text)
-            ids = np.asarray([encoding.ids], dtype=np.int64)
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
-            vector = hidden.sum(axis=1) / np.float32(ids.shape[1])  # mean over every token: no padding, one text
-            for weight, bias in self._dense:
-                # numpy's own loop, not BLAS: OpenBLAS's two threads spin-wait on a busy 2-core machine and took
-                # 16-29 ms for these two products where this takes 3-7 ms (BENCHMARKS.md, "Serving start-up").
-                vector = np.einsum("ij,jk->ik", vector.astype(np.float64), weight).astype(np.float32)
-                if bias is not None:
-                    vector = vector + bias
-            # Normalised twice, as sentence-transformers does (its Normalize module, then normalize_embeddings).
-            for _ in range(2):
-                vector = vector / np.maximum(np.linalg.norm(vector, axis=1, keepdims=True), np.float32(1e-12))
-            out[row] = vector[0]
+        if not texts:
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch([prompt + text for text in texts])]
+        by_length: dict[int, list[int]] = {}
+        for row, row_ids in enumerate(ids):
+            by_length.setdefault(len(row_ids), []).append(row)
+        batches: list[list[int]] = []  # longest first, so the last batches left to share out are short ones
+        for length, rows in sorted(by_length.items(), reverse=True):
+            step = max(1, BATCH_TOKENS // length)
+            batches.extend(rows[n : n + step] for n in range(0, len(rows), step))
+        free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for one in self._sessions:
+            free.put(one)
+
+        def run(batch: list[int]) -> None:
+            matrix = np.asarray([ids[row] for row in batch], dtype=np.int64)  # one length: no padding, no mask
+            model = free.get()
+            try:
+                hidden = model.run(None, {"input_ids": matrix, "attention_mask": np.ones_like(matrix)})[0]
+            finally:
+                free.put(model)
+            for position, row in enumerate(batch):
+                out[row] = self._vector(hidden[position])
+
+        if self.workers > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(self.workers) as pool:
+                list(pool.map(run, batches))
+        else:
+            for batch in batches:
+                run(batch)
         return out
+
+    def _vector(self, hidden: np.ndarray) -> np.ndarray:
+        """One text's vector from its token states (length x hidden), by the same operations whatever batch the text
+        came in: the mean in float64, the folded Dense map (numpy's own loop, not BLAS: OpenBLAS's threads spin-wait
+        on a busy 2-core machine, BENCHMARKS.md "Serving start-up"), normalised twice as sentence-transformers does
+        (its Normalize module, then normalize_embeddings)."""
+        vector = hidden.sum(axis=0, dtype=np.float64) / hidden.shape[0]
+        if self._weight is not None:
+            vector = np.einsum("j,jk->k", vector, self._weight)
+        if self._bias is not None:
+            vector = vector + self._bias
+        result = vector.astype(np.float32)
+        for _ in range(2):
+            result = result / np.maximum(np.linalg.norm(result), np.float32(1e-12))
+        return result
+
+
+def _one_blas_thread() -> Any:
+    """BLAS limited to one thread for a block: a product then sums in one fixed order in every process."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def release_heap() -> None:
@@ -275,24 +338,24 @@ def _modules(export: Path) -> list[dict[str, Any]]:
 def load_embedder(settings: Settings, build: bool = False) -> Embedder:
     """The configured embedder: the verified default model, or the user's own folder / hub id.
 
-    ``build``: for ``bot index``, always sentence-transformers (the vectors an index holds come from it, and its
-    one-thread sessions run side by side). Otherwise (serving, evaluation) the ONNX backend runs without torch when
-    the model's shape allows (``OnnxEmbedder``): no torch import, about a third of the start-up and memory."""
+    The ONNX backend runs without torch when the model's shape allows (``OnnxEmbedder``), for serving and for
+    ``bot index`` alike (``build``: one one-thread session per core, ``Settings.embed_workers``), so index and query
+    vectors come from the same graph. Other shapes, and the torch backend, go through sentence-transformers."""
     from bot.build.models import default_model_path, resolve_model
 
     if settings.model == "hash":
         return HashEmbedder()
-    if not build and settings.embed_backend == "onnx":
+    workers = settings.embed_workers or os.cpu_count() or 1
+    if settings.embed_backend == "onnx":
         from bot.build.onnx_export import QUANTIZED, export_dir_for, verified_export
 
-        # The default model's safetensors are not read when serving from its export: the export's own files are
-        # what is verified (export.sha256.json), which skips hashing 1.2 GB on every start (about 1 s).
+        # The default model's safetensors are not read when running its export: the export's own files are what is
+        # verified (export.sha256.json), which skips hashing 1.2 GB on every start (about 1 s).
         source = str(default_model_path(settings)) if settings.model == DEFAULT_MODEL else settings.model
         export = export_dir_for(source)
         if OnnxEmbedder.supports(export):
             verified_export(source, skip=(QUANTIZED,))  # the session verifies the graph it loads (onnx_export.py)
-            return OnnxEmbedder(export, f"{settings.model}{ONNX_ID}", settings.threads)
-    workers = settings.embed_workers or os.cpu_count() or 1
+            return OnnxEmbedder(export, f"{settings.model}{ROW_ID}", settings.threads, workers if build else 1)
     return SentenceTransformerEmbedder(
         resolve_model(settings), settings.model, settings.embed_backend, settings.embed_batch_size, workers
     )

@@ -62,6 +62,7 @@ class BuildReport:
     reused: int  # chunks whose vector came from the previous build
     seconds: float
     corpus_hash: str
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, wall seconds), in order: where a build's time goes
 
 
 def corpus_hash(chunks: Sequence[Chunk]) -> str:
@@ -97,16 +98,42 @@ def current_build(index_dir: Path) -> Path | None:
     return build if build.is_dir() else None
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """vector key (side + embedded text, ``chunk.vector_key``) -> vector from the build in use, when it was made by
-    the same model and format: only changed text is embedded again. Any problem with the old build just means
-    everything is embedded."""
+def bm25_tokenizer_id() -> str:
+    """What the stored BM25 tokens depend on besides the text: ``bot.lang``'s code and its segmenter and converter
+    versions. Tokens are reused from the previous build only when this is unchanged."""
+    from importlib import metadata
+
+    import bot.lang
+
+    h = hashlib.sha256(Path(bot.lang.__file__).read_bytes())
+    for package in ("jieba", "opencc-python-reimplemented", "opencc"):
+        try:
+            h.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            continue
+    return h.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class _Previous:
+    vectors: dict[str, np.ndarray]  # vector key (side + embedded text, ``chunk.vector_key``) -> vector
+    tokens: dict[str, tuple[str, ...]]  # content hash of ``embed_text`` -> its BM25 tokens
+
+
+def _previous(index_dir: Path, model_id: str) -> _Previous:
+    """What the build in use can lend to this one when it was made by the same model and format: vectors by key
+    (only changed text is embedded again) and BM25 tokens by text (tokenising all chunks takes about 5 s, jieba's
+    dictionary included), the tokens only if the tokenizer is unchanged. Any problem with the old build just means
+    everything is made again."""
     try:
         old = load_index(index_dir, model_id)
     except Exception:
-        return {}
+        return _Previous({}, {})
     matrix = old.vectors.reconstruct_n(0, old.vectors.ntotal)
-    return {vector_key(c): matrix[i] for i, c in enumerate(old.chunks)}
+    vectors = {vector_key(c): matrix[i] for i, c in enumerate(old.chunks)}
+    tokens = {c.content_hash: t for c, t in zip(old.chunks, old.tokens, strict=True)} \
+        if old.manifest.get("bm25_tokenizer") == bm25_tokenizer_id() else {}
+    return _Previous(vectors, tokens)
 
 
 def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
@@ -117,15 +144,14 @@ def _question_vectors_bytes(vectors: dict[str, np.ndarray], dim: int) -> bytes:
     return buffer.getvalue()
 
 
-def _card_training_set(chunks: Sequence[Chunk], documents: np.ndarray,
-                       questions: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
-    """Every card chunk's row of the index, plus every example question's *query* vector: visitors' questions are
-    embedded with the query prompt, so the classifier must see that side. Since format 3 an example question's row
-    is that same query vector, so it counts twice, as it had two near-copies (document and query side) before."""
+def _card_training_set(chunks: Sequence[Chunk], documents: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(vectors, card ids, weights): every card chunk's row of the index. An example question's row is its *query*
+    vector (visitors' questions are embedded with the query prompt, so the classifier must see that side); it has
+    weight 2, as it had two near-copies (document and query side) before format 3 and then appeared twice. A weight
+    of 2 is the same loss as the row twice, on half the rows (training 2x faster)."""
     rows = [i for i, c in enumerate(chunks) if c.kind == "card"]
-    asked = [c for c in chunks if is_example_question(c)]
-    vectors = [documents[rows]] + ([np.stack([questions[c.content_hash] for c in asked])] if asked else [])
-    return np.vstack(vectors), [chunks[i].doc_id for i in rows] + [c.doc_id for c in asked]
+    weights = np.array([2.0 if is_example_question(chunks[i]) else 1.0 for i in rows])
+    return documents[rows], [chunks[i].doc_id for i in rows], weights
 
 
 def new_vector_index(dim: int, count: int, hnsw_above: int | None = None) -> faiss.Index:
@@ -143,18 +169,31 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     start = time.perf_counter()
     if not chunks:
         raise ValueError("no chunks to index: is the corpus folder empty?")
-    reuse = _previous_vectors(index_dir, embedder.model_id)
+    stages: list[tuple[str, float]] = []
+    mark = [start]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        stages.append((name, now - mark[0]))
+        mark[0] = now
+
+    previous = _previous(index_dir, embedder.model_id)
+    stage("read previous build")
+    reuse = previous.vectors
     keys = [vector_key(c) for c in chunks]
     # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
-    # backend embeds one text per call), so a fresh and an incremental build give the same vectors.
+    # graph is batch-invariant: embed.py, onnx_export.row_int8), so a fresh and an incremental build give the same
+    # vectors.
     todo: dict[str, tuple[str, str]] = {}
     for c, key in zip(chunks, keys, strict=True):
         if key not in reuse and key not in todo:
             todo[key] = embedding_input(c)
     vectors_by_key = {k: reuse[k] for k in set(keys) if k in reuse}
     total, done = len(todo), 0
-    batch = 256
+    batch = 4096  # texts per call: the embedder groups them by token length, so big blocks give full batches
     for side in ("query", "document"):
+        if side == "document":
+            stage("embed questions (query side)")
         pending = [(k, text) for k, (kind, text) in todo.items() if kind == side]
         embed = embedder.embed_queries if side == "query" else embedder.embed_documents
         for n in range(0, len(pending), batch):
@@ -164,12 +203,16 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
             done += len(block)
             if progress:
                 progress(done, total)
+    stage("embed documents")
     matrix = np.stack([vectors_by_key[k] for k in keys]).astype(np.float32, copy=False)
     # The example questions' query-side vectors (their own rows of the index now), kept beside the classifier.
     questions = {c.content_hash: matrix[i] for i, c in enumerate(chunks) if is_example_question(c)}
     vectors = new_vector_index(embedder.dim, len(chunks))
     vectors.add(matrix)
-    classifier = train_card_classifier(*_card_training_set(chunks, matrix, questions))
+    classifier = train_card_classifier(*_card_training_set(chunks, matrix))
+    stage("card classifier")
+    tokens = [previous.tokens.get(c.content_hash) or tuple(tokenize(c.embed_text)) for c in chunks]
+    stage("BM25 tokens")
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -178,8 +221,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     try:
         faiss.write_index(vectors, str(scratch / "faiss.index"))
         with (scratch / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-            for c in chunks:
-                fh.write(_chunk_to_json(c, tokenize(c.embed_text)) + "\n")
+            for c, chunk_tokens in zip(chunks, tokens, strict=True):
+                fh.write(_chunk_to_json(c, chunk_tokens) + "\n")
         empty = CardClassifier((), np.zeros((0, embedder.dim), np.float32), np.zeros(0, np.float32))
         (scratch / "card_classifier.npz").write_bytes((classifier or empty).to_bytes())
         (scratch / "question_vectors.npz").write_bytes(_question_vectors_bytes(questions, embedder.dim))
@@ -187,13 +230,13 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
         manifest = {
             "format": FORMAT_VERSION, "model_id": embedder.model_id, "dim": embedder.dim, "count": len(chunks),
             "index_type": "hnsw32-ip" if len(chunks) > HNSW_ABOVE else "flat-ip", "corpus_hash": digest,
-            "built_at": built_at,
+            "built_at": built_at, "bm25_tokenizer": bm25_tokenizer_id(),
             "files": {name: _sha256(scratch / name) for name in FILES},
         }
         (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for name in (*FILES, "manifest.json"):
-            with (scratch / name).open("rb") as fh:
-                os.fsync(fh.fileno())
+            with (scratch / name).open("rb") as synced:
+                os.fsync(synced.fileno())
         final = builds / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{digest[:8]}"
         scratch.rename(final)
     except BaseException:
@@ -204,7 +247,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _prune(builds, keep=final.name)
     reused = sum(1 for k in keys if k in reuse)
-    return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest)
+    stage("write, verify and switch")
+    return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest, tuple(stages))
 
 
 def _prune(builds: Path, keep: str) -> None:
