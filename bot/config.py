@@ -74,7 +74,11 @@ class Settings:
     # "Other cities" against a card of a national topic (refund, transit, entry, payment): those rules are the same
     # in every city, so it declines only when clearly about a local matter (a Beijing airport counter's floor: odds
     # 5.6) and otherwise answers the national rule with the other-cities card as a scope note (BENCHMARKS.md).
-    local_decline_odds: float = 4.0  # also the odds a wording decline (fraud, overstay…) needs: curated.py
+    local_decline_odds: float = 4.0
+    # A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked; the same
+    # subject asked plainly is in scope ("the shop only issues an electronic invoice, is that enough?": fraud 2.5x
+    # the documents card, answered), while "get money out of China through refunds" (3.9x) stays declined.
+    wording_decline_odds: float = 3.0
     decline_margin: float = 0.02
     # Optional generation: "none" (curated answers only), "openai" (any OpenAI-compatible server), "llamacpp".
     llm_backend: str = "none"

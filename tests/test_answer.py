@@ -131,12 +131,12 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
 
 
 @pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
-    (0.80, 0.19, True),   # more than 4x: "make me a fake invoice" stays declined
+    (0.73, 0.19, True),   # 3.9x: "get money out of China by buying goods and claiming the refund" stays declined
     (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
 ])
 def test_a_wording_decline_needs_more_odds_than_a_subject_decline(decline_p, answer_p, declined):
     """A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked, and the
-    same subject asked plainly is in scope: it needs the odds of "other cities" against a national rule."""
+    same subject asked plainly is in scope: it needs more odds than a subject decline (3x instead of 2x)."""
     from bot.answer.curated import Context, CuratedAnswerer
     from bot.build.corpus import load_cards
     from bot.config import PROJECT_ROOT

@@ -43,18 +43,20 @@ class CuratedAnswerer:
     """Answers only with card and guide text that a person wrote and reviewed, in the asker's language."""
 
     def __init__(self, cards: dict[str, Card], *, min_dense_score: float, decline_margin: float,
-                 decline_odds: float, local_decline_odds: float) -> None:
+                 decline_odds: float, local_decline_odds: float, wording_decline_odds: float = 3.0) -> None:
         """No defaults here: the thresholds are ``Settings``' (``from_settings``), calibrated on the QA set."""
         self.cards = cards
         self.min_dense_score = min_dense_score
         self.decline_margin = decline_margin
         self.decline_odds = decline_odds
         self.local_decline_odds = local_decline_odds
+        self.wording_decline_odds = wording_decline_odds
 
     @classmethod
     def from_settings(cls, cards: dict[str, Card], settings: Settings) -> CuratedAnswerer:
         return cls(cards, min_dense_score=settings.min_dense_score, decline_margin=settings.decline_margin,
-                   decline_odds=settings.decline_odds, local_decline_odds=settings.local_decline_odds)
+                   decline_odds=settings.decline_odds, local_decline_odds=settings.local_decline_odds,
+                   wording_decline_odds=settings.wording_decline_odds)
 
     # ------------------------------------------------------------ declines
 
@@ -83,7 +85,7 @@ class CuratedAnswerer:
         if decline.chunk.doc_id == LOCAL_DECLINE and card is not None and card.topic in NATIONAL_TOPICS:
             return self.local_decline_odds
         if decline.chunk.doc_id in WORDING_DECLINES:
-            return self.local_decline_odds
+            return self.wording_decline_odds
         return self.decline_odds
 
     def _answer_card_near(self, decline: Hit, others: Sequence[Hit]) -> Hit | None:
