@@ -130,13 +130,9 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
     assert answer.card_ids == (("decline-politics",) if declined else ("refund-minimum-spend",))
 
 
-@pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
-    (0.73, 0.19, True),   # 3.9x: "get money out of China by buying goods and claiming the refund" stays declined
-    (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
-])
-def test_a_wording_decline_needs_more_odds_than_a_subject_decline(decline_p, answer_p, declined):
-    """A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked, and the
-    same subject asked plainly is in scope: it needs more odds than a subject decline (3x instead of 2x)."""
+def _real_cards_answer(decline: tuple[str, float], rival: tuple[str, float]):
+    """The curated answer to a decline card at the top and an answer card second, with these classifier
+    probabilities, on the real corpus's cards (the small fixture corpus lacks most decline cards)."""
     from bot.answer.curated import Context, CuratedAnswerer
     from bot.build.corpus import load_cards
     from bot.config import PROJECT_ROOT
@@ -148,9 +144,19 @@ def test_a_wording_decline_needs_more_odds_than_a_subject_decline(decline_p, ans
         chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
         return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
 
-    answer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
-                             local_decline_odds=4.0).answer(
-        Context("q", "en", (hit("decline-fraud", 1, decline_p), hit("refund-store-documents", 2, answer_p))))
+    answerer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
+                               local_decline_odds=4.0, wording_decline_odds=3.0)
+    return answerer.answer(Context("q", "en", (hit(decline[0], 1, decline[1]), hit(rival[0], 2, rival[1])))), cards
+
+
+@pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
+    (0.73, 0.19, True),   # 3.9x: "get money out of China by buying goods and claiming the refund" stays declined
+    (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
+])
+def test_a_wording_decline_needs_more_odds_than_a_subject_decline(decline_p, answer_p, declined):
+    """A wording decline (fraud, overstay, illegal work, evading the border) is about how a thing is asked, and the
+    same subject asked plainly is in scope: it needs more odds than a subject decline (3x instead of 2x)."""
+    answer, _ = _real_cards_answer(("decline-fraud", decline_p), ("refund-store-documents", answer_p))
     assert answer.refused is declined
     assert answer.card_ids[0] == ("decline-fraud" if declined else "refund-store-documents")
 
@@ -169,20 +175,7 @@ def test_without_classifier_probabilities_the_cosine_margin_decides(bot):
     (0.466, 0.198, False),  # a refund bought in Shanghai (odds 2.4): the national rule answers, with a scope note
 ])
 def test_other_cities_needs_more_odds_against_a_national_rule(decline_p, answer_p, declined):
-    from bot.answer.curated import Context, CuratedAnswerer
-    from bot.build.corpus import load_cards
-    from bot.config import PROJECT_ROOT
-    from bot.schema import Chunk, Hit
-
-    cards = load_cards(PROJECT_ROOT / "corpus")
-
-    def hit(card_id: str, rank: int, p: float) -> Hit:
-        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
-        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
-
-    answer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
-                             local_decline_odds=4.0).answer(
-        Context("q", "en", (hit("decline-other-cities", 1, decline_p), hit("refund-steps", 2, answer_p))))
+    answer, cards = _real_cards_answer(("decline-other-cities", decline_p), ("refund-steps", answer_p))
     assert answer.refused is declined
     if not declined:
         assert answer.card_ids == ("refund-steps",)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from together import errors_when_run_together
 
 from bot.config import PROJECT_ROOT
 from bot.errors import StoreError
@@ -63,19 +64,7 @@ def test_a_nul_character_is_the_one_replaced(pg_dsn: str) -> None:
 
 
 def test_migrations_are_idempotent_and_safe_when_replicas_start_together(pg_dsn: str) -> None:
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            PostgresFeedbackStore(pg_dsn)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = errors_when_run_together(lambda: PostgresFeedbackStore(pg_dsn))
     assert errors == []
     store = PostgresFeedbackStore(pg_dsn)
     assert store.migrate() == 0

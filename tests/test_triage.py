@@ -54,23 +54,11 @@ def test_an_old_sqlite_file_keeps_every_row_and_gains_the_reason(tmp_path: Path)
 
 
 def test_processes_opening_an_old_file_together_migrate_it_once(tmp_path: Path) -> None:
-    import threading
+    from together import errors_when_run_together
 
     path = tmp_path / "fb.sqlite3"
     _old_file(path)
-    errors: list[BaseException] = []
-
-    def start() -> None:
-        try:
-            FeedbackStore(path)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    errors = errors_when_run_together(lambda: FeedbackStore(path))
     assert errors == [] and len(list(FeedbackStore(path).rows())) == 1
 
 

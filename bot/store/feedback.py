@@ -178,14 +178,18 @@ class FeedbackStore:
         if not ids:
             return
         rows = [(day.isoformat(), card_id) for card_id in ids]
-        with self._counter_lock:
-            if self._counter is None:
-                self._counter = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                self._counter.execute("PRAGMA busy_timeout=30000")
-                self._counter.execute("PRAGMA synchronous=NORMAL")
-            with self._counter:
-                self._counter.executemany("INSERT INTO served (day, card_id, count) VALUES (?, ?, 1) "
-                                          "ON CONFLICT (day, card_id) DO UPDATE SET count = count + 1", rows)
+        with self._counter_lock, self._counting() as counter:
+            counter.executemany("INSERT INTO served (day, card_id, count) VALUES (?, ?, 1) "
+                                "ON CONFLICT (day, card_id) DO UPDATE SET count = count + 1", rows)
+
+    def _counting(self) -> sqlite3.Connection:
+        """The counts' one open connection (made on first use; the caller holds ``_counter_lock``), used as a
+        transaction context."""
+        if self._counter is None:
+            self._counter = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._counter.execute("PRAGMA busy_timeout=30000")
+            self._counter.execute("PRAGMA synchronous=NORMAL")
+        return self._counter
 
     def add_unanswered(self, items: Sequence[Unanswered], day: dt.date) -> None:
         """Count declined and low-confidence answers on ``day``: on the answer path, so on the served counts' open
@@ -193,16 +197,11 @@ class FeedbackStore:
         if not items:
             return
         rows = [(day.isoformat(), i.language, i.topic, i.card_id, i.outcome, i.detail) for i in items]
-        with self._counter_lock:
-            if self._counter is None:
-                self._counter = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                self._counter.execute("PRAGMA busy_timeout=30000")
-                self._counter.execute("PRAGMA synchronous=NORMAL")
-            with self._counter:
-                self._counter.executemany(
-                    "INSERT INTO unanswered (day, language, topic, card_id, outcome, detail, count) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, language, topic, card_id, outcome, detail) "
-                    "DO UPDATE SET count = count + 1", rows)
+        with self._counter_lock, self._counting() as counter:
+            counter.executemany(
+                "INSERT INTO unanswered (day, language, topic, card_id, outcome, detail, count) "
+                "VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, language, topic, card_id, outcome, detail) "
+                "DO UPDATE SET count = count + 1", rows)
 
     def unanswered(self, since: dt.date | None = None) -> list[UnansweredCount]:
         """Declined and low-confidence answers from ``since`` (inclusive) summed over the days, grouped by language,
