@@ -112,6 +112,17 @@ def _check_reason(reason: str) -> None:
         raise ValueError(f"reason must be one of {', '.join(REASONS)}")
 
 
+def feedback_values(question: str, answer: str, language: str, card_ids: Sequence[str], verdict: str,
+                    comment: str, reason: str) -> tuple[str, ...]:
+    """A new feedback row's values, checked and in the order of the columns after ``id`` (both stores insert
+    them): ValueError for a verdict or reason we do not know."""
+    if verdict not in ("up", "down"):
+        raise ValueError("verdict must be 'up' or 'down'")
+    _check_reason(reason)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return now, question, answer, language, json.dumps(list(card_ids)), verdict, comment[:MAX_COMMENT], reason
+
+
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -145,17 +156,11 @@ class FeedbackStore:
 
     def add(self, question: str, answer: str, language: str, card_ids: Sequence[str], verdict: str,
             comment: str = "", reason: str = "") -> int:
-        if verdict not in ("up", "down"):
-            raise ValueError("verdict must be 'up' or 'down'")
-        _check_reason(reason)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        values = feedback_values(question, answer, language, card_ids, verdict, comment, reason)
         with closing(self._connect()) as db, db:
             cursor = db.execute(
                 "INSERT INTO feedback (created_at, question, answer, language, card_ids, verdict, comment, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (now, question, answer, language, json.dumps(list(card_ids)), verdict, comment[:MAX_COMMENT],
-                 reason),
-            )
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
             return int(cursor.lastrowid or 0)
 
     def set_reason(self, row_id: int, reason: str, comment: str = "") -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import threading
 import time
@@ -40,6 +39,7 @@ from bot.store.feedback import (
     _count_of,
     _feedback_row,
     _rows_query,
+    feedback_values,
 )
 from bot.store.handoff import HandoffStore, utcnow
 
@@ -128,12 +128,9 @@ class PostgresFeedbackStore(FeedbackStore):
             comment: str = "", reason: str = "") -> int:
         import psycopg
 
-        if verdict not in ("up", "down"):
-            raise ValueError("verdict must be 'up' or 'down'")
-        _check_reason(reason)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        values = (now, _text(question), _text(answer), language, json.dumps(list(card_ids)), verdict,
-                  _text(comment[:MAX_COMMENT]), reason)
+        # NUL is the one character PostgreSQL text cannot hold; none of our own values carries one.
+        values = tuple(_text(v) for v in feedback_values(question, answer, language, card_ids, verdict, comment,
+                                                          reason))
         try:
             with self._connect() as db, db.transaction():
                 row = db.execute(
