@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.answer.curated import Context, CuratedAnswerer
+from bot.answer.curated import SUBJECT_DECLINES, Context, CuratedAnswerer
 from bot.checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
 from bot.checks.rules import RuleBook
 from bot.messages import message
@@ -23,9 +23,6 @@ from bot.schema import Answer, AnswerPart, Card, Citation
 Retrieve = Callable[[Ask], Context]
 HEADING_CHARS = 140  # a long ask is cut in its heading: the visitor knows what they asked
 SAME_SUBJECT_RANKS = 2  # a declined ask whose next card (after the decline) is an answered part's is about that part
-# Declines about a subject we do not cover, whatever the wording: read with more context they stay out of scope.
-SUBJECT_DECLINES = frozenset({"decline-off-topic", "decline-politics", "decline-investment", "decline-instructions",
-                              "decline-other-cities"})
 # A declined ask joins an answered part it seems to be about only when retrieval was unsure of the decline: a confident
 # one ("子ども用の解熱剤は何を持っていけば", "any dim sum recs near Luohu") is a side ask of its own, declined in
 # its own line, even when an answered part's card ranks next.

@@ -34,9 +34,16 @@ class Context:
 
 # The decline card for other cities' local matters, and the topics whose rules are national (the same everywhere).
 LOCAL_DECLINE = "decline-other-cities"
+NATIONAL_TOPICS = frozenset({"tax_refund", "transit", "entry", "payment"})
+# The two kinds of decline card. A subject decline is about a subject we do not cover, whatever the wording: read
+# with more context it stays out of scope, and beside answered parts it is one line (compose.py). A wording decline
+# is about how a thing is asked (fraud, overstay, illegal work, evading the border): the same subject asked plainly
+# is in scope, so it needs ``wording_decline_odds`` against an answer card. The personal medical/legal decline is
+# neither here: it keeps the plain odds, and compose shows its card beside answered parts like a wording decline.
+SUBJECT_DECLINES = frozenset({"decline-off-topic", "decline-politics", "decline-investment", "decline-instructions",
+                              LOCAL_DECLINE})
 WORDING_DECLINES = frozenset({"decline-fraud", "decline-overstay-legal", "decline-border-circumvention",
                               "decline-illegal-work"})
-NATIONAL_TOPICS = frozenset({"tax_refund", "transit", "entry", "payment"})
 
 
 class CuratedAnswerer:
