@@ -90,6 +90,19 @@ def test_an_elliptical_ask_is_ranked_with_the_background():
     assert q.asks[1].context and "watch" in q.asks[1].context
 
 
+def test_a_short_ask_after_what_happened_is_read_with_that_sentence():
+    q = understand("Salve, siamo due pensionati di Lecce in vacanza a Shenzhen fino al 20 gennaio. Il mio bancomat "
+                   "(circuito Maestro) non si riesce a collegare ad Alipay, la app da errore. Come facciamo? Ieri poi "
+                   "in un bar piccolo non volevano i contanti, è normale?")
+    assert q.asks[0].text == "Come facciamo?"
+    assert q.asks[0].lead and q.asks[0].lead.startswith("Il mio bancomat") and "Lecce" not in q.asks[0].lead
+    assert q.asks[1].lead is None  # says what it asks
+    # After an ask, a short ask's own words say what it asks ("if not, what else?"): no lead.
+    q = understand("Possiamo usare il transito senza visto di 240 ore per questo giro HK → Shenzhen → HK? Se no, "
+                   "che alternative abbiamo? E a Shenzhen Bay si possono usare i varchi elettronici?")
+    assert q.asks[1].text == "Se no, che alternative abbiamo?" and q.asks[1].lead is None
+
+
 @pytest.mark.parametrize(("text", "lang"), [
     ("Dzień dobry, jestem z Polski i chcę wiedzieć, czy mogę odzyskać podatek VAT na lotnisku w Shenzhen?", "pl"),
     ("Merhaba, Türk vatandaşıyım ve Shenzhen'de vergi iadesi almak istiyorum, nasıl yapabilirim?", "tr"),

@@ -74,6 +74,18 @@ def test_cross_lingual_answers(bot, question, card, lang):
     assert answer.citations and answer.valid_as_of
 
 
+@pytest.mark.parametrize(("message", "card"), [
+    ("Buenas! Ando por Shenzhen hace 3 días y ya me estoy volviendo loco. Intenté vincular mi Visa débito a Alipay y "
+     "me la rechaza siempre, en WeChat igual. ¿Qué hago? ¿Hay algún lugar físico donde me ayuden a configurarlo?",
+     "pay-card-link-refused"),
+    ("12月中旬に深圳の万象城で買い物予定です。即買即退というのがあると聞きましたが、私はデビットカードしか持っていません。"
+     "これでも利用できますか？また、出国の期限は何日以内ですか？", "instant-refund-requirements"),
+])
+def test_a_short_ask_is_answered_about_the_sentence_before_it(bot, message, card):
+    answer = bot.ask(message)
+    assert answer.parts and card in answer.parts[0].card_ids
+
+
 def test_decline_and_threshold(bot):
     assert bot.ask("Write me a poem about the sea").refused
     assert bot.ask("Who will win the next football world cup?").refused

@@ -29,6 +29,9 @@ class Ask:
     # The sentence right before it, to read it with when it is too vague to answer alone ("これでも利用できますか？"
     # after the sentence naming the instant refund and the debit card).
     before: str | None = None
+    # The background sentence right before a short ask that only asks what to do about it ("Il mio bancomat non si
+    # collega ad Alipay. Come facciamo?"): the ask is read as one text with it. None otherwise.
+    lead: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         earlier = previous_user_turn(history)
         asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
                          _context(parts, i, lang, restore, earlier),
-                         for_retrieval(parts[i - 1].text, lang, restore) if i else None) for i in kept)
+                         for_retrieval(parts[i - 1].text, lang, restore) if i else None,
+                         _lead(parts, i, lang, restore)) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
                  passport(text, lang) or (passport(previous, lang) if previous else None))
 
@@ -150,6 +154,19 @@ _ANAPHOR = re.compile(
     r"(?<![가-힣])(?:그|저)\s(?=[가-힣])|"
     r"นี้|นั้น|นั่น|นี่|(?<![\u0600-\u06ff])(?:هذا|هذه|ذلك|تلك)(?![\u0600-\u06ff])"
 )
+
+
+def _lead(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
+    """A short ask right after a sentence that tells what happened ("…la app da errore. Come facciamo?", "…私は楽天の
+    デビットカードしか持っていません。これでも利用できますか？") is about that sentence alone: its own words rank
+    generic cards (setting up Alipay, cash), and the sentence before that one (the trip) pulls in others. After an
+    ask ("…HK → Shenzhen → HK? Se no, che alternative abbiamo?") its own words say what it asks: no lead."""
+    if at == 0 or not is_short(parts[at].text):
+        return None
+    before = parts[at - 1]
+    if before.is_ask or is_short(before.text):
+        return None
+    return for_retrieval(before.text, lang, restore)
 
 
 def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None,

@@ -139,7 +139,10 @@ class Bot:
 
     def _retrieve_ask(self, snap: Snapshot, query: Query, ask: Ask, on: date) -> Context:
         """Retrieval for one ask of a message: its own words, ranked with the background when it leans on it."""
-        hits = for_passport(snap.retriever.search(ask.search, k=RETRIEVE_K, lang=query.lang, context=ask.context),
+        # An ask with a lead is ranked as one text with it (its bare words rank generic cards); the lead counts
+        # again in the context's ranking, with the sentence before it.
+        search = f"{ask.lead}\n{ask.search}" if ask.lead else ask.search
+        hits = for_passport(snap.retriever.search(search, k=RETRIEVE_K, lang=query.lang, context=ask.context),
                             snap.cards, query.nationality)
         return Context(ask.text, query.lang, tuple(hits), (), None, on)
 
