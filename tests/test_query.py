@@ -39,6 +39,9 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("往復航空券だと使えないと言われました。結局どっちで入ればいいのか混乱しています。地下鉄はカードで乗れますか？", 2),
     # An ellipsis before a space ends a thought; a request for a recommendation asks.
     ("중국 번호 없어도 되나요? 안 되면 그냥 카드로 긁어야 하는지… 추가로 괜찮은 한식당 있으면 추천 부탁드려요", 3),
+    # Asking for a recommendation is an ask, with or without a question mark; a recommendation told is not.
+    ("Boleh pakai bebas visa 240 jam? Sekalian, rekomendasi restoran halal yang enak di Shenzhen dong.", 2),
+    ("Can I use Alipay with my Visa card? A friend recommended it to me before the trip.", 1),
     # Numbered items written without spaces in Chinese.
     ("听说可以用240小时过境免签，想问：1. 我们去桂林会不会超出范围？2. 晚上11点入境，12号走会不会超时？", 2),
 ])
@@ -287,6 +290,33 @@ def test_a_sure_decline_stays_a_part_of_its_own_and_a_wording_decline_shows_its_
     assert ("reviewed text of decline-medical-legal-personal" in answer.text) == declined_apart
     assert ("decline-medical-legal-personal" in answer.card_ids) == declined_apart
     assert "reviewed text of decline-off-topic" not in answer.text  # a subject decline: one line
+
+
+@pytest.mark.parametrize(("probability", "declined"), [(0.71, True), (0.3, False)])
+def test_a_side_ask_its_own_words_surely_decline_is_declined_whatever_its_context(probability, declined):
+    """"Y de paso, ¿dónde hay una buena fiesta de Año Nuevo?" read with the trip before it takes the trip's cards;
+    its own words decline it, and a sure subject decline stands."""
+    from types import SimpleNamespace
+
+    from bot.answer.compose import compose
+    from bot.answer.curated import Context
+    from bot.schema import Hit
+
+    curated, _ = _declining({"decline-off-topic": probability}, "transit-how-hours-counted")
+
+    def retrieve(ask):  # type: ignore[no-untyped-def]
+        answered = SimpleNamespace(doc_id="transit-how-hours-counted", kind="card")
+        if "fiesta" in ask.text and ask.context is None and ask.lead is None:  # its own words alone
+            decline = SimpleNamespace(doc_id="decline-off-topic", kind="card")
+            return Context(ask.text, "es", (Hit(decline, 1.0, 1, card_probability=probability),  # type: ignore[arg-type]
+                                            Hit(answered, 0.5, 2, card_probability=0.05)))  # type: ignore[arg-type]
+        return Context(ask.text, "es", (Hit(answered, 1.0, 1, card_probability=0.9),))  # type: ignore[arg-type]
+
+    q = understand("Volamos a Shenzhen el 28 de diciembre y seguimos a Seúl el 6 de enero. ¿Cuál sería nuestra fecha "
+                   "límite para salir? Y de paso, ¿dónde hay una buena fiesta de Año Nuevo en Shenzhen?")
+    assert q.asks[1].context is not None
+    answer = compose(q, retrieve, curated, lambda *_: None, None)  # type: ignore[arg-type]
+    assert [p.refused for p in answer.parts] == ([False, True] if declined else [False])
 
 
 def test_an_ask_pointing_back_with_nothing_before_it_but_thanks_reads_the_last_question():

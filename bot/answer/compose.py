@@ -15,7 +15,7 @@ from bot.answer.curated import SUBJECT_DECLINES, Context, CuratedAnswerer
 from bot.checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
 from bot.checks.rules import RuleBook
 from bot.messages import message
-from bot.query import Ask, Query
+from bot.query import Ask, Query, points_back
 from bot.query.asks import MAX_ASKS
 from bot.query.followup import is_short
 from bot.schema import Answer, AnswerPart, Card, Citation
@@ -31,6 +31,7 @@ SURE_DECLINE = 0.9  # below this, the decline of a vague ask read again with the
 # A card found only by reading a wording-declined ask with the sentence before it must already be among the ask's
 # own top hits: context may settle what an ask means, never make it about something else.
 WORDING_RANKS = 5
+OWN_WORDS_DECLINE = 0.5  # a subject decline this sure on an ask's own words stands against its context
 
 
 @dataclass
@@ -89,6 +90,16 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             if not answer.card_ids or (not second.refused and second.card_ids[:1]
                                        and (second.card_ids[0] in alone or is_short(ask.text))):
                 ctx, answer = wider, second
+        if not answer.refused and (ask.context or ask.lead) and not is_short(ask.text) and not points_back(ask.text):
+            # Read with the message around it, a side ask ("Y de paso, ¿dónde hay una buena fiesta de Año Nuevo?")
+            # takes the trip's cards; its own words decline it. Only a subject decline, only a sure one, and only for
+            # an ask that says its subject itself ("그 센터가 몇 층이에요?" does not): the context is there to settle
+            # what a vague ask means, not to answer a question nobody asked.
+            own = retrieve(Ask(ask.text, ask.search))
+            by_own = curated.answer(own)
+            if by_own.refused and by_own.card_ids and by_own.card_ids[0] in SUBJECT_DECLINES and \
+                    (_probability(own, by_own.card_ids[0]) or 0.0) >= OWN_WORDS_DECLINE:
+                ctx, answer = own, by_own
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
         sure = _probability(ctx, card.card_id) if card else None

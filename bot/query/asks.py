@@ -74,6 +74,10 @@ _ANYWHERE = re.compile(
     r"\bplease (?:tell|let) me\b|\blet me know\b|\bj'aimerais savoir|\bje me demande|\bdites-moi|"
     r"\bquiero saber|\bqueria saber|\bqualcuno sa\b|\bmohon info|\bскажите|\bрасскажите|"
     r"\bcho (?:toi|em|minh) hoi|\bmuon biet|\bxin hoi|"
+    # asking for a recommendation is an ask too, usually a side one ("Sekalian, rekomendasi restoran halal dong.")
+    r"\brecommend(?:ations?)?\b|\brecs\b|\brecommandez|\brecomiend(?:an|en|as)\b|\brecomend(?:am|em|as)\b|"
+    r"\bconsigli(?:ate|ami|atemi)\b|\bempfehl(?:en|t)\b|\brekomendasi\b|посоветуйте|порекомендуйте|\bgoi y\b|"
+    r"おすすめ|オススメ|推荐|推介|แนะนำ|تنصحون|تنصحني|ترشحون|"
     r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"

@@ -156,6 +156,11 @@ _ANAPHOR = re.compile(
 )
 
 
+def points_back(text: str) -> bool:
+    """The ask names its subject only with a demonstrative ("그 센터가 몇 층이에요?", "where are these points?")."""
+    return _ANAPHOR.search(fold(text)) is not None
+
+
 def _lead(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
     """A short ask right after a sentence that tells what happened ("…la app da errore. Come facciamo?", "…私は楽天の
     デビットカードしか持っていません。これでも利用できますか？") is about that sentence alone: its own words rank
