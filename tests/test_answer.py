@@ -1,5 +1,7 @@
 """The curated answerer and the pipeline rules, on the small corpus with the hash embedder."""
 
+from datetime import date, timedelta
+
 import pytest
 
 from bot.config import Settings
@@ -218,6 +220,31 @@ def test_a_card_for_one_passport_is_not_answered_to_another(message, nationality
     hits = for_passport([hit("entry-us-citizens-30-day", 1), hit("entry-unilateral-30-day", 2)], cards,
                         query.nationality)
     assert next(h.chunk.doc_id for h in hits) == ("entry-us-citizens-30-day" if kept else "entry-unilateral-30-day")
+
+
+@pytest.mark.parametrize(("nationality", "on", "free_probability", "first"), [
+    ("JP", date(2026, 12, 7), 0.40, "entry-unilateral-30-day"),  # on the list, a close contest: visa-free first
+    ("JP", date(2026, 12, 7), 0.10, "entry-ordinary-visa"),  # the visa card far more probable: it stays first
+    ("JP", None, 0.40, "entry-ordinary-visa"),  # the day after the list ends for Japan
+    ("US", date(2026, 12, 7), 0.40, "entry-ordinary-visa"),  # not on the list
+    (None, date(2026, 12, 7), 0.40, "entry-ordinary-visa"),  # no passport named
+])
+def test_a_passport_on_the_visa_free_list_is_answered_from_the_visa_free_card(nationality, on, free_probability,
+                                                                               first):
+    from bot.checks.rules import load_rules
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Chunk, Hit
+    from bot.serve.pipeline import visa_free_first
+
+    def hit(card_id: str, rank: int, probability: float) -> Hit:
+        chunk = Chunk(f"{card_id}:zh-Hans", card_id, card_id, "card", "zh-Hans", card_id, "", "", "entry", "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, card_probability=probability)
+
+    rules = load_rules(PROJECT_ROOT / "corpus")
+    on = on or rules.unilateral.countries["JP"].until + timedelta(days=1)
+    hits = [hit("entry-ordinary-visa", 1, 0.55), hit("entry-unilateral-30-day", 2, free_probability)]
+    ordered = visa_free_first(hits, rules, nationality, on)
+    assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2]
 
 
 @pytest.mark.parametrize("max_parts", [2, 4])
