@@ -77,6 +77,20 @@ def test_ask_coverage_and_key_facts_per_ask():
     assert summary["ask_coverage"] == 0.5 and summary["complete_rate"] == 0.5
 
 
+def test_a_message_asking_only_out_of_scope_things_is_covered_by_one_decline():
+    from bot.evals.evaluate import AskSpec, QACase
+    from bot.evals.evaluate_answers import Outcome
+    from bot.schema import Answer, AnswerPart
+
+    case = QACase("n2", "…", "zh-Hant", asks=(AskSpec("seafood", out_of_scope=True),
+                                              AskSpec("A-shares", out_of_scope=True)), answer_lang="zh-Hant")
+    declined = Answer("…", "zh-Hant", refused=True, card_ids=("decline-off-topic",),
+                      parts=(AnswerPart("a", refused=True), AnswerPart("b", refused=True)))
+    assert Outcome(case, declined, 1.0).ask_results() == [(True, None), (True, None)]
+    answered = Answer("…", "zh-Hant", card_ids=("svc-12345-city-hotline",), parts=(AnswerPart("a"), AnswerPart("b")))
+    assert Outcome(case, answered, 1.0).ask_results() == [(False, None), (False, None)]
+
+
 def test_report_without_any_card_ids_has_no_retrieval_table():
     from bot.evals.evaluate import markdown_report, summarise
 

@@ -47,7 +47,10 @@ class Outcome:
                 out.append((False, False if has_facts else None))
                 continue
             if spec.out_of_scope:
-                covered = a.refused if c.should_decline else (not a.refused and any(p.refused for p in a.parts))
+                # A message that asks nothing we answer is declined whole (one decline, not a part per ask): that is
+                # each of its asks answered right, whether or not the case says ``should_decline``.
+                whole = c.should_decline or all(s.out_of_scope for s in c.asks)
+                covered = a.refused if whole else (not a.refused and any(p.refused for p in a.parts))
             else:
                 checkers = {p.checker for p in a.parts} | {a.check.get("checker") if a.check else None}
                 covered = not a.refused and (bool(set(spec.cards) & set(a.card_ids))
