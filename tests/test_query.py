@@ -29,6 +29,7 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     # Thai: no sentence marks; a statement after a question starts the next ask. "ผ้าไหม" is silk, not a question.
     ("อยากรู้ว่าที่เซินเจิ้นเตือนพายุฝนแบบไหน มีกี่สี เมื่อวานแท็กซี่คิดเงินผมแพงเกินไป จะร้องเรียนได้ที่ไหนครับ", 2),
     ("ถ้าซื้อพัดจีนร้านหนึ่ง 120 หยวน กับผ้าไหมอีกร้าน 150 หยวน เอายอดมารวมกันได้ไหม", 1),
+
     # A request for information asks without a question mark.
     ("窓口はどこにありますか？また、英語で相談できる電話番号があれば教えてください。", 2),
     ("공항에 센터가 있나요? 그리고 환전하는 게 나은지 ATM에서 뽑는 게 나은지도 궁금해요.", 2),
@@ -91,6 +92,21 @@ def test_an_elliptical_ask_is_ranked_with_the_background():
                    "Is that allowed?")
     assert q.multi and q.asks[0].context is None
     assert q.asks[1].context and "watch" in q.asks[1].context
+
+
+@pytest.mark.parametrize(("message", "asks"), [
+    # "หรือ…" (or …) and "เพราะ…" (because …) go on with the question before; "แล้ว…" (and then …) asks the next
+    # thing, even after a clause with no question word; a parenthesis is an aside of the question before it.
+    ("จะได้เงินคืนเท่าไหร่ครับ แล้วรับเป็นเงินสดได้ไหม หรือต้องโอนเข้าบัญชีอย่างเดียว เพราะได้ยินมาว่าเกินหมื่นต้องโอน "
+     "แล้วที่ห้าง MixC มี instant refund ได้เงินคืนที่ร้านเลยใช่ไหมครับ",
+     ["จะได้เงินคืนเท่าไหร่ครับ", "แล้วรับเป็นเงินสดได้ไหม", "แล้วที่ห้าง MixC มี instant refund ได้เงินคืนที่ร้านเลยใช่ไหมครับ"]),
+    ("ใช้ TrueMoney จ่ายได้ไหม หรือต้องโหลด Alipay ด้วย? ซื้อกระเป๋า 1,500 หยวน จะได้เงินคืนประมาณเท่าไหร่คะ "
+     "(ร้านบอกภาษี 13%) แล้วต้องไปขอคืนตรงไหน",
+     ["ใช้ TrueMoney จ่ายได้ไหม", "หรือต้องโหลด Alipay ด้วย?",
+      "ซื้อกระเป๋า 1,500 หยวน จะได้เงินคืนประมาณเท่าไหร่คะ (ร้านบอกภาษี 13%)", "แล้วต้องไปขอคืนตรงไหน"]),
+])
+def test_thai_clauses_group_as_the_writer_asks(message, asks):
+    assert [a.text for a in understand(message).asks] == asks
 
 
 def test_a_short_ask_after_what_happened_is_read_with_that_sentence():

@@ -40,7 +40,7 @@ _SENTENCE = re.compile(
     # ... and in Chinese and Japanese, written without spaces ("想问：1）我们从广东…？2）…")
     r"|(?<=[：:？?！!。；;，,])(?=\(?\d{1,2}(?:[)）]|[.．])\s*[^\x00-\x7f])"
     # Thai writes no question mark: a question or polite particle before a space ends the sentence
-    r"|(?:(?<=ไหม)|(?<=มั้ย)|(?<=คะ)|(?<=ค่ะ)|(?<=ครับ)|(?<=หรือเปล่า)|(?<=หรือไม่))\s+"
+    r"|(?:(?<=ไหม)|(?<=มั้ย)|(?<=คะ)|(?<=ค่ะ)|(?<=ครับ)|(?<=หรือเปล่า)|(?<=หรือไม่))\s+(?!\()"  # "(…)": an aside
 )
 
 # Interrogatives on folded text (lower case, no accents, Traditional -> Simplified). In spaced Latin and Cyrillic
@@ -139,14 +139,30 @@ def _thai_groups(sentence: str) -> list[str]:
         return [sentence]
     groups: list[list[str]] = [[]]
     asked = False
-    for clause in sentence.split():
-        question = bool(_THAI_ASKS.search(clause))
-        if asked and not question and _THAI.search(clause):
+    for clause in _thai_clauses(sentence):
+        question = bool(_THAI_ASKS.search(clause)) or clause.endswith(("?", "？"))
+        # "หรือ…" (or …) offers the other half of the question before it, "เพราะ…" (because …) says why it is asked,
+        # and a parenthesis ("(ร้านบอกภาษี 13%)") is an aside: they stay with it. "แล้ว…" (and then …) after a
+        # question asks the next thing, even when it is a question too.
+        goes_on = clause.startswith(("หรือ", "เพราะ", "("))
+        if asked and ((not question and not goes_on and _THAI.search(clause)) or
+                      (question and clause.startswith("แล้ว"))):
             groups.append([])
             asked = False
         groups[-1].append(clause)
-        asked = asked or question
+        asked = asked or question or clause.startswith("หรือ")  # "or …?" asks, with or without a particle
     return [" ".join(g) for g in groups if g]
+
+
+def _thai_clauses(sentence: str) -> list[str]:
+    """The space-separated clauses of a Thai sentence, a parenthesis kept whole."""
+    clauses: list[str] = []
+    for piece in re.split(r"(\([^()]*\))", sentence):
+        if piece.startswith("(") and piece.endswith(")"):
+            clauses.append(piece)
+        else:
+            clauses += piece.split()
+    return clauses
 
 
 def _split_clauses(sentence: str) -> list[str]:
