@@ -335,6 +335,21 @@ def test_a_side_ask_its_own_words_surely_decline_is_declined_whatever_its_contex
     assert [p.refused for p in answer.parts] == ([False, True] if declined else [False])
 
 
+def test_a_subject_decline_beyond_the_cap_is_declined_in_its_line_not_sent_back(monkeypatch):
+    """Beyond MAX_ASKS parts an ask is named "ask it again on its own"; for a dim sum tip that would not help."""
+    from bot.answer import compose as composing
+    from bot.schema import AnswerPart
+
+    monkeypatch.setattr(composing, "MAX_ASKS", 1)
+    curated, retrieve = _declining({"decline-off-topic": 0.99}, "svc-typhoon-signals")
+    q = understand("We visit Shenzhen in August with two small children. How do typhoon warnings work in Shenzhen? "
+                   "And any dim sum recs near Luohu?")
+    answer = composing.compose(q, retrieve, curated, lambda *_: None, None)  # type: ignore[arg-type]
+    assert [p.refused for p in answer.parts] == [False, True]
+    assert answer.parts[1] == AnswerPart("And any dim sum recs near Luohu?", ("decline-off-topic",), None, True)
+    assert "Not covered in this answer" not in answer.text
+
+
 def test_an_ask_pointing_back_with_nothing_before_it_but_thanks_reads_the_last_question():
     q = understand("오 감사합니다! 근데 그 센터가 정확히 몇 층 어디쯤이에요? 그리고 공항에서 바로 환전하는 게 "
                    "나은지 ATM에서 뽑는 게 나은지도 궁금해요.", ["공항에 유심이나 결제 설정 도와주는 곳 있나요?"])

@@ -110,9 +110,11 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         else:  # declined too: an ask must never vanish from the answer unnamed
             same.ask = f"{same.ask} {ask.text}"
     parts = _fold_vague_declines(parts)
-    # At most MAX_ASKS parts read on a phone; asks read beyond them are named as not covered.
-    over = [p.ask for p in parts[MAX_ASKS:]]
-    parts = parts[:MAX_ASKS]
+    # At most MAX_ASKS parts read on a phone; asks read beyond them are named as not covered ("ask it again on its
+    # own"). A subject decline beyond them is still declined in its one line: asking it again would not help.
+    beyond = parts[MAX_ASKS:]
+    over = [p.ask for p in beyond if not _one_line(p)]
+    parts = parts[:MAX_ASKS] + [p for p in beyond if _one_line(p)]
     factual = [p for p in parts if not p.answer.refused]
     checks = _checks(query, factual, checker)
     # Inputs the asks alone do not show (a route in one sentence, the question in another): the whole message.
@@ -178,6 +180,11 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         escalation=",".join(escalations), notes=notes,
         check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
     )
+
+
+def _one_line(part: _Part) -> bool:
+    """A subject decline ("any dim sum recs?"): one line in the answer, no card body."""
+    return part.answer.refused and not part.wording_decline
 
 
 def _probability(ctx: Context, card_id: str) -> float | None:
