@@ -350,6 +350,45 @@ def test_a_subject_decline_beyond_the_cap_is_declined_in_its_line_not_sent_back(
     assert "Not covered in this answer" not in answer.text
 
 
+def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
+    """"Jetzt hat die Airline unseren Flug am 14. gestrichen…" goes on about the trip of the turn before: the transit
+    checker reads that turn first (its arrival is the first date); a refund checker does not."""
+    from types import SimpleNamespace
+
+    from bot.answer.compose import compose
+    from bot.answer.curated import Context
+    from bot.schema import Answer, Citation, Hit
+
+    topics = {"transit-extend-stay": "transit", "refund-how-much": "tax_refund"}
+
+    class Curated:
+        def __init__(self) -> None:
+            self.cards = {c: SimpleNamespace(card_id=c, topic=t) for c, t in topics.items()}
+
+        def answer(self, ctx: Context) -> Answer:
+            c = ctx.hits[0].chunk.doc_id
+            return Answer("…", "de", card_ids=(c,), citations=(Citation(c, "", c, "x"),))
+
+        def card_text(self, card: SimpleNamespace, lang: str) -> list[str]:
+            return [card.card_id]
+
+    def retrieve(ask):  # type: ignore[no-untyped-def]
+        card = "refund-how-much" if "Steuer" in ask.text else "transit-extend-stay"
+        return Context(ask.text, "de", (Hit(SimpleNamespace(doc_id=card, kind="card"), 1.0, 1, card_probability=0.9),))  # type: ignore[arg-type]
+
+    read: dict[str, str] = {}
+
+    def checker(text, topic, only):  # type: ignore[no-untyped-def]
+        read[only] = text
+
+    earlier = "Wir landen am 5. Januar 2027 in Shenzhen und fliegen am 14. Januar weiter nach Bangkok."
+    q = understand("Jetzt hat die Airline unseren Flug am 14. gestrichen, der nächste geht erst am 17. Januar. Was "
+                   "müssen wir jetzt tun? Und wie viel Steuer bekomme ich auf 3000 RMB zurück?", [earlier])
+    compose(q, retrieve, Curated(), checker, None)  # type: ignore[arg-type]
+    assert read["transit"].startswith(earlier) and "17. Januar" in read["transit"]
+    assert earlier not in read["refund"]
+
+
 def test_an_ask_pointing_back_with_nothing_before_it_but_thanks_reads_the_last_question():
     q = understand("오 감사합니다! 근데 그 센터가 정확히 몇 층 어디쯤이에요? 그리고 공항에서 바로 환전하는 게 "
                    "나은지 ATM에서 뽑는 게 나은지도 궁금해요.", ["공항에 유심이나 결제 설정 도와주는 곳 있나요?"])

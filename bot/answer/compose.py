@@ -230,11 +230,15 @@ def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int,
         name = TOPIC_CHECKER.get(topic) if topic else None
         if name is None:
             continue
+        # A trip is told once in a conversation: the transit checker also reads the last turn before this message
+        # (its dates first, so the arrival stays the first date). Amounts are not carried over: each refund or
+        # payment question names its own.
+        before = f"{query.earlier} " if name == "transit" and query.earlier else ""
         if name in done:
             alone = checker(part.ask, topic, name)
             if alone is None or not alone.inputs:
                 continue
-        check = checker(f"{setting} {part.ask}".strip(), topic, name)
+        check = checker(f"{before}{setting} {part.ask}".strip(), topic, name)
         if check is None or (name in done and (not check.given or check.text == done[name])):
             continue
         out[id(part)] = check

@@ -92,7 +92,8 @@ def _facts(text: str, must: Sequence[str], must_not: Sequence[str]) -> bool:
 
 def irrelevant(bot: Any, question: str, lang: str, answer: Answer) -> bool | None:
     """Whether the rule checker's output names a port or a country that the question does not mention (the
-    transit checker once named an entry port nobody asked about). None when no checker ran."""
+    transit checker once named an entry port nobody asked about). None when no checker ran. ``question`` is what
+    the visitor wrote: the conversation's earlier turns and the message."""
     if not answer.check:
         return None
     from bot.checks.extract_places import find_places
@@ -154,7 +155,8 @@ def run_answers(bot: Any, cases: Sequence[QACase]) -> list[Outcome]:
             answer, error = None, str(exc)
         elapsed = (time.perf_counter() - start) * 1000
         resolved = supported = None
-        wrong_check = irrelevant(bot, case.question, answer.language, answer) if answer is not None else None
+        said = " ".join([*case.history, case.question])  # a trip told in an earlier turn is the visitor's too
+        wrong_check = irrelevant(bot, said, answer.language, answer) if answer is not None else None
         if answer is not None and not answer.refused and chunks:
             resolved, text = cited_text(bot, answer, chunks)
             if case.must_include:

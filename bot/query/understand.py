@@ -49,6 +49,9 @@ class Query:
     # The passport the message (or, failing that, the question it follows up) names, ISO 3166-1 alpha-2: cards
     # written for one nationality are not answered to another (``Card.nationalities``).
     nationality: str | None = None
+    # The conversation's last user turn, whatever this message is: the trip a later message goes on about ("the
+    # airline cancelled our flight on the 14th…" after "we land in Shenzhen on 5 January…").
+    earlier: str | None = None
 
     @property
     def multi(self) -> bool:
@@ -111,7 +114,8 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None,
                          _lead(parts, i, lang, restore)) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
-                 passport(text, lang) or (passport(previous, lang) if previous else None))
+                 passport(text, lang) or (passport(previous, lang) if previous else None),
+                 previous_user_turn(history))
 
 
 def passport(text: str, lang: str) -> str | None:
