@@ -54,6 +54,7 @@ def test_non_text_is_refused():
 
 
 def test_query_is_normalised():
-    assert clean_query("  退税\t最低\n\n多少？\u202e ", 100) == "退税 最低 多少?"
+    assert clean_query("  退税\t最低\n\n多少？\u202e ", 100) == "退税 最低\n多少?"  # a line break stays one
+    assert clean_query("Hi.\r\n- how much?  \r\n\r\n- where?\u2028", 100) == "Hi.\n- how much?\n- where?"
     assert clean_query("ｔａｘ\u200b refund", 100) == "tax refund"
     assert clean_query("refund \ud800 min", 100) == "refund min"

@@ -45,6 +45,10 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Can I use Alipay with my Visa card? A friend recommended it to me before the trip.", 1),
     # Numbered items written without spaces in Chinese.
     ("听说可以用240小时过境免签，想问：1. 我们去桂林会不会超出范围？2. 晚上11点入境，12号走会不会超时？", 2),
+    # A question on a line of its own, opened by a dash, asks without a question mark; a dash between places does not.
+    ("Tháng 8 mình đưa bố mẹ sang Thẩm Quyến.\n- Số gọi cấp cứu là số nào\n- Ở sân bay có chỗ hỗ trợ không?", 2),
+    ("Подскажите, пожалуйста:\n— какой минимальный чек для возврата НДС;\n— есть ли инструкция на русском языке;", 2),
+    ("In May we fly London - Beijing - Tokyo - Hong Kong. Can we use the 240-hour transit?", 1),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)

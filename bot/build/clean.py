@@ -48,6 +48,7 @@ def repair_plan(raw: str) -> str:
 # code points (variation selectors, combining grapheme joiner, Hangul fillers, Mongolian selectors).
 _IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0000-\U000e0fff]")
 _SPACE = re.compile(r"\s+")
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # NFKC can turn one character into 18 ("\ufdfa"): input this far over the limit is refused before any normalisation,
 # so a megabyte pasted into the page costs microseconds, not seconds.
 RAW_SLACK = 4
@@ -97,9 +98,12 @@ def clean_turns(history: Sequence[object], max_chars: int) -> list[str]:
 
 
 def _visible(text: str) -> str:
-    """Invisible characters dropped, other control characters and runs of whitespace made one space."""
-    text = "".join(_visible_char(ch) for ch in _IGNORABLE.sub("", text))
-    return _SPACE.sub(" ", text).strip()
+    """Invisible characters dropped, other control characters and runs of whitespace made one space; a line break
+    stays one: forum posts put each question on a line of its own ("- …", "— …"), often without a question mark,
+    and the line is all that ends it (query/asks.py splits there)."""
+    text = "".join("\n" if ch in _LINE_BREAKS else _visible_char(ch) for ch in _IGNORABLE.sub("", text))
+    lines = (_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _visible_char(ch: str) -> str:

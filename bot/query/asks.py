@@ -55,10 +55,11 @@ _OPENERS = (
     r"dove|quanti|quale|si puo|devo|c'e|"
     r"apakah|bagaimana|dimana|di mana|berapa|kapan|bisakah|bisa|boleh|perlu|"
     r"co|lam sao|"
-    r"где|как|сколько|когда|можно|нужно|какой|какие|куда|есть ли"
+    # (folded: "й" is "и", so "какой" is written "какои" here)
+    r"где|как|сколько|когда|можно|нужно|надо ли|какои|какая|какую|какие|куда|есть ли|почему|зачем|что делать"
 )
 _LEAD_IN = r"(?:(?:and|also|so|but|ok|okay|then|et|y|und|e|dan|и|а|hi|hello|also|plus)[\s,]+)?"
-_OPENER = re.compile(rf"^[\s¿¡\"'“(-]*(?:\d{{1,2}}[).）:]\s*)?{_LEAD_IN}(?:{_OPENERS})\b")
+_OPENER = re.compile(rf"^[\s¿¡\"'“(\-–—•・*]*(?:\d{{1,2}}[).）:]\s*)?{_LEAD_IN}(?:{_OPENERS})\b")
 _ANYWHERE = re.compile(
     r"\bhow (?:much|many|long|far)\b|\bwonder|\bwant to know|\bwould like to know|\bnot sure (?:if|whether)|"
     r"\bis it (?:possible|allowed|ok)|"
@@ -80,10 +81,10 @@ _ANYWHERE = re.compile(
     r"おすすめ|オススメ|推荐|推介|แนะนำ|تنصحون|تنصحني|ترشحون|"
     r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
-    r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua)\s*$|"
+    r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua|nao|gi)\s*$|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
     r"吗|呢|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
-    r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|どっち|どちら|"
+    r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|どんな|どっち|どちら|"
     # an indirect question with its doubt ("どっちで入ればいいのか混乱しています", "不知道是不是…")
     r"(?:のか|かどうか)(?:が|を)?(?:分から|わから|知りた|混乱|迷っ)|是不是|不知道|"
     r"니까|나요|까요|는지|인가요|한가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
@@ -101,7 +102,7 @@ _JOIN_CJK = re.compile(r"[，,；;、]\s*(?:还有|另外|以及|并且|而且|�
                        r"\s+(?:그리고|또한|또|และ|แล้วก็|อีกเรื่อง|وأيضا|وايضا|و)\s*")
 
 
-_LIST_ITEM = re.compile(r"^\(?\d{1,2}[).）]\s")
+_LIST_ITEM = re.compile(r"^(?:\(?\d{1,2}[).）]|[-–—•・*])\s")  # "1) …", "2. …", and a line of its own opened by a dash
 
 
 @dataclass(frozen=True)
