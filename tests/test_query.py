@@ -49,6 +49,10 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Tháng 8 mình đưa bố mẹ sang Thẩm Quyến.\n- Số gọi cấp cứu là số nào\n- Ở sân bay có chỗ hỗ trợ không?", 2),
     ("Подскажите, пожалуйста:\n— какой минимальный чек для возврата НДС;\n— есть ли инструкция на русском языке;", 2),
     ("In May we fly London - Beijing - Tokyo - Hong Kong. Can we use the 240-hour transit?", 1),
+    # Asks without a question mark: an auxiliary after a dash (German), "anyone …", "gostava de saber".
+    ("Geht das mit dem Transit? Wir wollen auch nach Guilin – ist das erlaubt oder muss er in Guangdong bleiben", 2),
+    ("Does my route work for the 240hr transit? Also unrelated but anyone bullish on chinese EV stocks rn lol", 2),
+    ("A linha 12367 atende em português? Gostava de saber se existe algum centro de apoio que funcione 24 horas.", 2),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)
@@ -124,6 +128,9 @@ def test_a_short_ask_after_what_happened_is_read_with_that_sentence():
     q = understand("Possiamo usare il transito senza visto di 240 ore per questo giro HK → Shenzhen → HK? Se no, "
                    "che alternative abbiamo? E a Shenzhen Bay si possono usare i varchi elettronici?")
     assert q.asks[1].text == "Se no, che alternative abbiamo?" and q.asks[1].lead is None
+    # ... unless it is too short to: "多久之内？" goes on with the ask before it.
+    q = understand("我爸妈下周来深圳看我。他们住我家的话，需要去派出所登记吗？多久之内？另外有没有24小时的电话？")
+    assert q.asks[1].text == "多久之内？" and q.asks[1].lead == "他们住我家的话，需要去派出所登记吗？"
 
 
 @pytest.mark.parametrize(("text", "lang"), [

@@ -69,7 +69,11 @@ _ANYWHERE = re.compile(
     # dim sum place…": an auxiliary and its subject, or "any", opening a clause after a comma
     r"[,;:]\s*(?:(?:will|can|could|do|does|did|is|are|should|would|may)\s+(?:i|we|you|he|she|they|it|that|this|"
     r"there|my|our|his|her|their|the|alipay|wechat)|any)\b|\bneed to know\b|\bwondering\b|"
-    r"\bje voudrais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|"
+    r"\bje voudrais savoir|\bje voulais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|\bwusste gern|"
+    r"\bgostava de saber|\bvolevo sapere|\bpengen tahu|\bpenasaran|\bcurious (?:if|whether|about)\b|"
+    r"\b(?:anyone|anybody)\b|"
+    # German: an auxiliary and its subject after a comma or a dash ("… nach Guilin – ist das mit dem Transit erlaubt")
+    r"[,;:–—]\s*(?:ist|sind|kann|konnen|darf|durfen|muss|mussen|geht|gibt)\s+(?:das|es|man|ich|er|sie|wir|ihr|du)\b|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     # a request for information is an ask without a question mark ("…があれば教えてください。", "…도 궁금해요.")
     r"\bplease (?:tell|let) me\b|\blet me know\b|\bj'aimerais savoir|\bje me demande|\bdites-moi|"

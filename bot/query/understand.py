@@ -62,6 +62,9 @@ class Query:
 # Alipay? How do I set it up?"): its halves lean on each other, and one retrieval of the whole reads it best
 # (splitting such FAQ-shaped questions cost 5 expected cards on the development set, BENCHMARKS.md).
 SHORT_MESSAGE_WORDS = 15
+# An ask this short right after an ask goes on with it ("한국 여권은 이제 무비자 맞죠? 며칠까지 되나요?", "需要去派出所
+# 登记吗？多久之内？"): it is read with that ask. A longer one says what it asks ("Se no, che alternative abbiamo?").
+BARE_FOLLOW_ON_WORDS = 4
 SELF_CONTAINED_WORDS = 8  # this many words before a demonstrative: it points inside the ask (``_context``)
 
 Lexicon = Callable[[str], str | None]  # a few Latin-script words -> the language whose cards use them
@@ -173,7 +176,7 @@ def _lead(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None
     if at == 0 or not is_short(parts[at].text):
         return None
     before = parts[at - 1]
-    if before.is_ask or is_short(before.text):
+    if is_short(before.text) or (before.is_ask and size_in_words(parts[at].text) > BARE_FOLLOW_ON_WORDS):
         return None
     return for_retrieval(before.text, lang, restore)
 
