@@ -226,6 +226,13 @@ LATER = [
     Case("vi", "con gái cầm hộ chiếu Úc, cả nhà qua Hồng Kông", {"nationality": "AU", "destination": "HK"}),
     Case("en", "3) I'll buy a scarf for ~1,800 RMB in one shop", {"amounts": (cny("1800"),)}),
     Case("en", "1. How much back on 2000 RMB?", {"amounts": (cny("2000"),)}),
+    # The half of the day written after the clock time (narrative development set): 22:15, not 10:15.
+    Case("ar", "الوصول يوم 3 ديسمبر الساعة 10:15 مساءً", {"whens": (at(DEC3, 22, 15),)}),
+    Case("fr", "arrivée le 3 décembre à 10h15 du soir", {"whens": (at(DEC3, 22, 15),)}),
+    Case("de", "Ankunft am 3. Dezember um 10:15 Uhr abends", {"whens": (at(DEC3, 22, 15),)}),
+    Case("id", "mendarat tanggal 3 Desember jam 23.55", {"whens": (at(DEC3, 23, 55),)}),
+    Case("id", "tiba 3 Desember jam 10.15 malam", {"whens": (at(DEC3, 22, 15),)}),
+    Case("en", "paid 12.50 on 3 December", {"whens": (When(DEC3, None),)}),  # money, not a time
 ]
 
 ALL = [*EXAMPLES, *AMOUNTS, *NOT_AMOUNTS, *DATES, *BAD_DATES, *PLACES, *OTHER, *LATER]

@@ -205,11 +205,17 @@ def _relative(t: Text, today: date) -> Iterator[_Hit]:
 _PM_WORDS = {
     "下午", "晚上", "傍晚", "夜里", "夜晚", "中午", "下昼", "晏昼", "午后", "夕方", "夜", "晚",
     "오후", "저녁", "밤", "낮", "pm", "p.m.", "p.m", "дня", "вечера", "tarde", "noche",
+    "مساء", "مساءً", "du soir", "de l'apres-midi", "abends", "nachmittags", "da tarde", "da noite", "di sera",
+    "del pomeriggio", "malam", "sore",
 }  # fmt: skip
 _AM_WORDS = {
     "上午", "早上", "早晨", "凌晨", "清晨", "朝早", "午前", "朝", "早",
     "오전", "새벽", "아침", "am", "a.m.", "a.m", "утра", "ночи", "manana", "madrugada",
+    "صباحا", "صباحاً", "du matin", "morgens", "da manha", "di mattina", "pagi",
 }  # fmt: skip
+# The half of the day after a clock time, in languages whose period words follow it (folded, as _PM_WORDS/_AM_WORDS).
+_CLOCK_PERIODS = ("مساءً|مساء|صباحاً|صباحا|du soir|du matin|de l'apres-midi|abends|nachmittags|morgens|da tarde|"
+                  "da noite|da manha|di sera|del pomeriggio|di mattina|malam|sore|pagi")
 _ZH_PERIOD = "上午|早上|早晨|凌晨|清晨|朝早|中午|下午|傍晚|晚上|夜里|夜晚|下昼|晏昼|午前|午后|夕方|朝|夜|早|晚"
 _CN_HOUR = "[零一二两三四五六七八九十]{1,3}"
 # (name, pattern): the name tells _time_value which extra evidence the form needs.
@@ -232,8 +238,16 @@ _TIME_PATTERNS = (
         r"(?P<pre>\b[вк]\s+)?(?<![\d:.])(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<unit>ч\.?|час(?:а|ов)?)"
         r"(?:\s+(?P<p>утра|дня|вечера|ночи))?(?![а-я])"
     )),
-    ("de", re.compile(r"(?<![\d:.])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*uhr\b")),
-    ("clock", re.compile(r"(?<![\d:.])(?P<h>[01]?\d|2[0-4])\s?[:h]\s?(?P<m>[0-5]\d)(?!\d)")),
+    ("de", re.compile(
+        r"(?<![\d:.])(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*uhr\b(?:\s*(?P<p>abends|nachmittags|morgens))?"
+    )),
+    # 10:15, 22h15, and a word after it that says which half of the day ("10:15 مساءً", "10h15 du soir", "10:15 Uhr
+    # abends", "jam 10.15 malam")
+    ("clock", re.compile(
+        r"(?<![\d:.])(?P<h>[01]?\d|2[0-4])\s?[:h]\s?(?P<m>[0-5]\d)(?!\d)(?:\s*(?P<p>" + _CLOCK_PERIODS + r"))?"
+    )),
+    # Indonesian "jam 23.55", "jam 10.15 malam" (a dot between hours and minutes only after "jam": "12.50" is money)
+    ("id", re.compile(r"\bjam\s+(?P<h>[01]?\d|2[0-4])[.:](?P<m>[0-5]\d)(?!\d)(?:\s*(?P<p>malam|sore|pagi))?")),
     ("h", re.compile(
         r"(?P<pre>\b(?:a|as|alle|ab|um|at|vers)\s+)?(?<![\d:.])(?P<h>[01]?\d|2[0-3])\s?(?:h|heures?)(?![a-z0-9])"
     )),
