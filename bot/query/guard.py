@@ -230,6 +230,8 @@ def looks_like_injection(text: str) -> bool:
 # hiding things from customs, black-market exchange. A factual card would answer the rule, but the visitor asked
 # how to evade it, so these are declined (with the decline card that retrieval finds closest). Compliance questions
 # that share words stay answerable: "how do I avoid getting fined for late registration?", "pay without fees".
+# "falsified" (es, pt, it) unless it is banknotes someone fears being given: that is a question about changing money
+_FORGED = r"(?<!billetes )(?<!monedas )(?<!notas )(?<!cedulas )(?<!moedas )(?<!banconote )(?<!monete )falsific"
 _EVASION_PATTERNS = [
     r"\b(without|so that|so) (them|anyone|immigration|customs|the police|the border|they|it being)\b.{0,20}"
     r"\b(notic|know|find|catch|detect|see)",
@@ -245,26 +247,29 @@ _EVASION_PATTERNS = [
     # "点样先可以避开?" (avoid *it*): the object left out is the check the question was about
     r"(点样|怎样|怎么|如何)(先|才)?(可以|能)?避开\s*[?？]?\s*$",
     r"(バレない|ばれない|見つからない|ごまかす|偽造|闇両替)", r"(안 걸리|걸리지 않|몰래|위조|속이)",
-    r"(чтобы не (заметил|узнал|поймал)|незаметно|подделать|поддельн|обойти (правил|контрол|границ|закон|таможн))",
+    r"(чтобы не (заметил|узнал|поймал)|незаметно|подделать|поддельн(?!\w* (?:купюр|денег|деньг))|"
+    r"обойти (правил|контрол|границ|закон|таможн))",
     r"(нелегально|незаконно|просроч\w*).{0,80}чтобы не (оштраф|депорт|выслал)",
     r"(sans (que|qu')\s?(personne|la police|la douane|les douaniers|l'immigration|on (le|me|s'en))|sans etre (vu|pris|"
     r"repere)|pour ne pas (etre|se faire) (pris|attrape|remarque|repere|controle)|en cachette|faux billet|"
     r"fausse facture|frauder)",
     r"(sin que (nadie|migracion|inmigracion|la policia|la aduana|aduanas?|me (pillen|descubran|vean))|que no me "
-    r"(pillen|descubran)|falsific|a escondidas)",
+    r"(pillen|descubran)|" + _FORGED + r"|a escondidas)",
     r"(ohne dass (es )?(jemand|die polizei|der zoll|die behorde\w*|die grenz\w*|man es merkt)|ohne erwischt|nicht "
     r"erwischt|heimlich|gefalscht|falsche (buchung|rechnung)|(regel\w*|kontrolle\w*|zoll|vorschrift\w*) (zu )?umgehen)",
-    r"(sem que (ninguem|a policia|a alfandega|a imigracao|percebam|me peguem)|sem ser pego|falsific|"
+    r"(sem que (ninguem|a policia|a alfandega|a imigracao|percebam|me peguem)|sem ser pego|" + _FORGED + r"|"
     r"(esconder|escondid[oa]s?) (d[ao]s? )?(alfandega|policia|imigracao|fiscal))",
-    r"(senza che (nessuno|la polizia|la dogana|l'immigrazione|se ne accorg)|di nascosto|falsific|"
+    r"(senza che (nessuno|la polizia|la dogana|l'immigrazione|se ne accorg)|di nascosto|" + _FORGED + r"|"
     r"senza farmi (beccare|scoprire))",
     r"(khong bi phat hien|khong bi bat|tron (thue|ve|hai quan|kiem tra)|lam gia|lach luat)",
     r"(qua han|bat hop phap).{0,80}khong bi (phat|truc xuat|bat)",
     # "fake" alone is no evasion: a visitor afraid of counterfeit notes ("ได้ยินว่ามีคนโดนแบงก์ปลอม", "takut dapat uang
     # palsu") asks where to change money safely
-    r"(ไม่ให้โดนจับ|ไม่ให้ถูกจับ|(?<!แบงก์)(?<!เงิน)(?<!ธนบัตร)(?<!แบงค์)ปลอม|แอบ(นำ|เอา|ขน|ซ่อน|พก|อยู่)|หลบเลี่ยง)",
+    r"(ไม่ให้โดนจับ|ไม่ให้ถูกจับ|(?<!แบงก์)(?<!เงิน)(?<!ธนบัตร)(?<!แบงค์)ปลอม|แอบ(นำ|เอา|ขน|ซ่อน|พก|อยู่)|"
+    r"หลบเลี่ยง)",
     r"(tidak ketahuan|biar tidak ketahuan|tanpa ketahuan|(?<!uang )palsu|diam-diam|mengakali)",
-    r"(دون ان (يلاحظ|يعرف|يكتشف|يراني|تلاحظ)|بدون ان يلاحظ|مزور|تزوير|التحايل)",
+    r"(دون ان (يلاحظ|يعرف|يكتشف|يراني|تلاحظ)|بدون ان يلاحظ|(?<!عملة )(?<!عملات )(?<!نقود )(?<!اموال )مزور|"
+    r"تزوير|التحايل)",
 ]
 _EVASION = _compile(_EVASION_PATTERNS)
 
