@@ -155,14 +155,14 @@ _SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
 
 # Tokens a *document* is embedded with at most, prompt and special tokens included (issue #14, BENCHMARKS.md "#14:
 # index build, token budget"): "title: none | text: " and <bos>/<eos> take 8, so a card answer's vector reads its
-# title and about the first 50 tokens of the answer (its first one or two sentences), a guide section its heading and
-# opening. Embedding is 97 % of an index build and card answers were 264k of its 624k tokens (178 a text); at 64 the
-# build embeds 427k. The opening carries what the card is about; the rest is still searched word by word (BM25 reads
-# the whole text) and the cards' example questions have vectors of their own. Measured on the development sets: 64
-# left every headline within 0.2 points of the uncapped build (ask coverage +0.4, checker key facts +1.9), while 32
-# cost 1.0 point of decline recall, 0.7 of key facts and 0.5 of card accuracy. Queries are never capped here; other
-# model shapes (sentence-transformers, ``SentenceTransformerEmbedder``) embed documents whole.
-DOCUMENT_TOKENS = 64
+# title, about 16 tokens (the median title fits; longer ones lose their end), and a guide section its heading. Embedding
+# is 97 % of an index build, and card answers were 264k of its 624k tokens (178 a text); at 24 the build embeds 362k.
+# The answer's words are still searched by BM25 (it reads the whole text), and the card's example questions have
+# vectors of their own, which is what the dense ranking and the classifier lean on. Measured: on the development sets
+# 64 and 32 moved headlines by up to -0.2 and -1.0 points, 24 by +0.0 to +1.5; on the QA gate 24 held or raised every
+# headline against the uncapped build (decline recall +1.3, ask coverage +0.7, MRR +0.3). Queries are never capped
+# here; other model shapes (sentence-transformers, ``SentenceTransformerEmbedder``) embed documents whole.
+DOCUMENT_TOKENS = 24
 # The torch-free ONNX embedder's id suffix: the batch-invariant int8 graph (``onnx_export.row_int8``), texts batched
 # by token length, documents capped at ``DOCUMENT_TOKENS``. Its vectors differ from the "-b1" ones and from another
 # cap's, so an index made with those is rebuilt.
