@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.build import embed
 from bot.build.embed import OnnxEmbedder
 from bot.build.onnx_export import QUANTIZED, optimized_path, session
 from bot.errors import ModelUnavailable
@@ -113,6 +114,38 @@ def test_torch_free_embedder_pools_projects_and_normalises(tiny):
     assert queries.dtype == np.float32 and not np.allclose(document, queries[0])
     # a vector does not depend on the texts beside it (here of another length: another call)
     assert np.array_equal(embedder.embed_queries(["alipay", "tax refund"])[1], queries[0])
+
+
+def test_documents_are_embedded_from_their_first_tokens_and_queries_whole(tiny):
+    """Issue #14: a document (card answer, guide section, plan measure) is embedded from its first
+    ``document_tokens`` tokens, prompt and <bos>/<eos> included, cut as the tokenizer's own truncation cuts; a query
+    is never cut below the model's own limit."""
+    from tokenizers import Tokenizer
+
+    from bot.build.embed import DOCUMENT_TOKENS, ROW_ID
+
+    export, hidden, w1, w2 = tiny
+    capped = OnnxEmbedder(export, "tiny@onnx-int8-row-doc4", document_tokens=4)
+    whole = OnnxEmbedder(export, "tiny@onnx-int8-row", document_tokens=2048)
+    long, short = "tax refund luohu port", "tax"
+    documents = capped.embed_documents([long, short])
+    # <bos> d: tax <eos>: the long document reads as its first word, exactly like the short one
+    np.testing.assert_allclose(documents[0], _expected("d: tax", hidden, w1, w2), atol=1e-6)
+    assert np.array_equal(documents[0], documents[1])
+    assert np.array_equal(documents[1], whole.embed_documents([short])[0])  # short documents are not changed
+    assert not np.allclose(whole.embed_documents([long])[0], documents[0])
+    # queries are cut only at the model's 6 positions, capped embedder or not
+    assert np.array_equal(capped.embed_queries([long]), whole.embed_queries([long]))
+    np.testing.assert_allclose(capped.embed_queries([long])[0], _expected("q: tax refund luohu port", hidden, w1, w2),
+                               atol=1e-6)
+    tokenizer = Tokenizer.from_file(str(export / "tokenizer.json"))
+    tokenizer.enable_truncation(4)
+    own = tokenizer.encode("d: " + long).ids
+    assert own == [2, VOCAB.index("d:"), VOCAB.index("tax"), 1]
+    tokenizer.no_truncation()
+    full = tokenizer.encode("d: " + long)
+    assert embed._capped(full.ids, full.special_tokens_mask, 4) == own
+    assert ROW_ID.endswith(f"-doc{DOCUMENT_TOKENS}")  # another cap gives other vectors: the index is rebuilt
 
 
 def test_a_replicas_thread_share_reaches_the_onnx_session(tiny):

@@ -153,9 +153,20 @@ class HashEmbedder:
 _SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
 
 
+# Tokens a *document* is embedded with at most, prompt and special tokens included (issue #14, BENCHMARKS.md "#14:
+# index build, token budget"): "title: none | text: " and <bos>/<eos> take 8, so a card answer's vector reads its
+# title, about 16 tokens (the median title fits; longer ones lose their end), and a guide section its heading. Embedding
+# is 97 % of an index build, and card answers were 264k of its 624k tokens (178 a text); at 24 the build embeds 362k.
+# The answer's words are still searched by BM25 (it reads the whole text), and the card's example questions have
+# vectors of their own, which is what the dense ranking and the classifier lean on. Measured: on the development sets
+# 64 and 32 moved headlines by up to -0.2 and -1.0 points, 24 by +0.0 to +1.5; on the QA gate 24 held or raised every
+# headline against the uncapped build (decline recall +1.3, ask coverage +0.7, MRR +0.3). Queries are never capped
+# here; other model shapes (sentence-transformers, ``SentenceTransformerEmbedder``) embed documents whole.
+DOCUMENT_TOKENS = 24
 # The torch-free ONNX embedder's id suffix: the batch-invariant int8 graph (``onnx_export.row_int8``), texts batched
-# by token length. Its vectors differ from the "-b1" ones, so an index made with those is rebuilt.
-ROW_ID = "@onnx-int8-row"
+# by token length, documents capped at ``DOCUMENT_TOKENS``. Its vectors differ from the "-b1" ones and from another
+# cap's, so an index made with those is rebuilt.
+ROW_ID = f"@onnx-int8-row-doc{DOCUMENT_TOKENS}"
 # Tokens per ONNX call when texts are batched: big enough for the int8 kernels to run at full speed (a question of
 # 27 tokens alone runs at about 40 % of the per-token rate of a batch), small enough to keep activations in cache.
 BATCH_TOKENS = 2048
@@ -173,7 +184,8 @@ class OnnxEmbedder:
     side; otherwise one session with ``threads`` threads (0: onnxruntime's default, one per core).
     ``supports`` says whether a model folder has the shape this class runs."""
 
-    def __init__(self, export: Path, model_id: str, threads: int = 0, workers: int = 1) -> None:
+    def __init__(self, export: Path, model_id: str, threads: int = 0, workers: int = 1,
+                 document_tokens: int = DOCUMENT_TOKENS) -> None:
         import onnxruntime as ort
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
@@ -211,6 +223,7 @@ class OnnxEmbedder:
         limit = min(int(json.loads((export / "tokenizer_config.json").read_text()).get("model_max_length", 1 << 30)),
                     int(json.loads((export / "config.json").read_text()).get("max_position_embeddings", 1 << 30)))
         self.workers = max(1, workers)
+        self.document_tokens = document_tokens
 
         def options() -> Any:
             opts = ort.SessionOptions()
@@ -260,13 +273,14 @@ class OnnxEmbedder:
         return self._encode(texts, self._prompts["query"])
 
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, self._prompts["document"])
+        return self._encode(texts, self._prompts["document"], self.document_tokens)
 
-    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, cap: int | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        ids = [e.ids for e in self._tokenizer.encode_batch([prompt + text for text in texts])]
+        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
+        ids = [e.ids if cap is None else _capped(e.ids, e.special_tokens_mask, cap) for e in encodings]
         by_length: dict[int, list[int]] = {}
         for row, row_ids in enumerate(ids):
             by_length.setdefault(len(row_ids), []).append(row)
@@ -310,6 +324,18 @@ class OnnxEmbedder:
         for _ in range(2):
             result = result / np.maximum(np.linalg.norm(result), np.float32(1e-12))
         return result
+
+
+def _capped(ids: list[int], special: list[int], cap: int) -> list[int]:
+    """``ids`` cut to ``cap`` tokens as the tokenizer's own truncation cuts them: the text is shortened and the special
+    tokens the template adds at the end (``<eos>``) are kept. Done here rather than by changing the tokenizer's
+    truncation, which is shared with the queries embedded on other threads while a server runs."""
+    if len(ids) <= cap:
+        return ids
+    tail = 0
+    while tail < len(special) and special[len(special) - 1 - tail]:
+        tail += 1
+    return ids[: max(cap - tail, 0)] + ids[len(ids) - tail :]
 
 
 def _one_blas_thread() -> Any:
