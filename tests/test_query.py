@@ -49,6 +49,8 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Tháng 8 mình đưa bố mẹ sang Thẩm Quyến.\n- Số gọi cấp cứu là số nào\n- Ở sân bay có chỗ hỗ trợ không?", 2),
     ("Подскажите, пожалуйста:\n— какой минимальный чек для возврата НДС;\n— есть ли инструкция на русском языке;", 2),
     ("In May we fly London - Beijing - Tokyo - Hong Kong. Can we use the 240-hour transit?", 1),
+    # A thousands separator is no clause break ("3,000 RMB?" was cut into "… on 3" and "000 RMB?").
+    ("We fly home next Friday. How much do I get back on 3,000 RMB? And where is the counter at the airport?", 2),
     # Asks without a question mark: an auxiliary after a dash (German), "anyone …", "gostava de saber".
     ("Geht das mit dem Transit? Wir wollen auch nach Guilin – ist das erlaubt oder muss er in Guangdong bleiben", 2),
     ("Does my route work for the 240hr transit? Also unrelated but anyone bullish on chinese EV stocks rn lol", 2),
@@ -115,6 +117,18 @@ def test_an_elliptical_ask_is_ranked_with_the_background():
 ])
 def test_thai_clauses_group_as_the_writer_asks(message, asks):
     assert [a.text for a in understand(message).asks] == asks
+
+
+def test_a_topic_named_before_the_asks_is_their_context_not_an_ask():
+    q = understand("Cho mình hỏi về hoàn thuế với ạ. Mình định mua iPhone giá khoảng 7.000 tệ. 1. Được hoàn lại khoảng "
+                   "bao nhiêu tiền? 2. Mình về VN từ sân bay Bảo An, làm thủ tục ở đó được không?")
+    assert [a.text for a in q.asks] == ["Được hoàn lại khoảng bao nhiêu tiền?",
+                                        "Mình về VN từ sân bay Bảo An, làm thủ tục ở đó được không?"]
+    assert all(a.context == "Cho mình hỏi về hoàn thuế với ạ" for a in q.asks)
+    # A question that happens to start like one is still an ask.
+    q = understand("We fly home from Shenzhen next Friday with lots of shopping. Question about the refund: how much "
+                   "do I get back on 3,000 RMB? And where is the counter at the airport?")
+    assert len(q.asks) == 2
 
 
 def test_a_short_ask_after_what_happened_is_read_with_that_sentence():

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from bot.lang import fold
+from bot.query.followup import size_in_words
 
 MAX_ASKS = 4  # parts an answer may have; more would not read on a phone (the rest is named as not covered)
 # Asks a message is read for: asks that come to the same card share a part, so a message of five or six asks (a
@@ -102,7 +103,8 @@ _JOIN_LATIN = re.compile(
     r"und auch|und|auch|e tambem|e também|e anche|e|tambem|também|anche|dan juga|dan|juga|va|và|còn|"
     r"и ещё|и еще|а также|также|и)\s+(?=\S)"
 )
-_JOIN_CJK = re.compile(r"[，,；;、]\s*(?:还有|另外|以及|并且|而且|同时|顺便问一下|順便|另|还|そして|また|それと|あと)?|"
+_JOIN_CJK = re.compile(r"(?:[，；;、]|(?<!\d),(?!\d))"  # a comma between digits groups thousands: "3,000 RMB"
+                       r"\s*(?:还有|另外|以及|并且|而且|同时|顺便问一下|順便|另|还|そして|また|それと|あと)?|"
                        r"\s+(?:그리고|또한|또|และ|แล้วก็|อีกเรื่อง|وأيضا|وايضا|و)\s*")
 
 
@@ -113,6 +115,9 @@ _LIST_ITEM = re.compile(r"^(?:\(?\d{1,2}[).）]|[-–—•・*])\s")  # "1) …
 class Segment:
     text: str
     is_ask: bool
+    # The sentence names what the message asks about without asking it ("Cho mình hỏi về hoàn thuế", "domanda sul
+    # rimborso immediato"): background, and the context of every ask after it that says little of its subject.
+    topic: bool = False
 
 
 def is_question(text: str) -> bool:
@@ -232,13 +237,24 @@ def segments(message: str) -> list[Segment]:
     # A numbered list whose items ask is a list of asks: "4) also any tips on which EV stocks to buy lol" is one too.
     list_asks = len(listed) >= 2 and sum(is_question(s) for s in listed) >= 2
     for sentence in found:
-        # "Mau tanya:" / "My questions:" announce the asks; they are not one.
-        announces = sentence.rstrip().endswith((":", "："))
+        # "Mau tanya:" / "My questions:" announce the asks; they are not one. Nor is "a question about the refund".
+        topic = bool(_TOPIC.search(fold(sentence))) and "?" not in sentence and size_in_words(sentence) <= TOPIC_WORDS
+        announces = topic or sentence.rstrip().endswith((":", "："))
         if (is_question(sentence) or (list_asks and _LIST_ITEM.match(sentence))) and not announces:
             out += [Segment(clause, True) for clause in _split_clauses(sentence)]
         else:
-            out.append(Segment(sentence, False))
+            out.append(Segment(sentence, False, topic))
     return out
+
+
+# "A question about …" opening a message, in our languages (folded), after a greeting at most.
+_TOPIC = re.compile(
+    r"^(?:[^\s,!]+[,!]\s+)?(?:cho (?:minh|toi|em) hoi|xin hoi|hoi|mau tanya|numpang tanya|tanya|"
+    r"(?:a |one |quick |little )?question|(?:una |piccola )?domanda|(?:una )?pregunta|(?:eine |kurze )?frage|"
+    r"(?:une |petite )?question|(?:uma )?(?:pergunta|duvida)|(?:у меня )?вопрос)\s+"
+    r"(?:ve|soal|tentang|about|on|regarding|re|sul|sulla|sui|sugli|sobre|sur|zum|zur|zu|про|по|о)\b"
+)
+TOPIC_WORDS = 12
 
 
 def split(message: str) -> tuple[list[str], list[str]]:

@@ -112,8 +112,13 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
     else:
         earlier = previous_user_turn(history)
+        # A topic named before the asks ("Cho mình hỏi về hoàn thuế. … 2. Làm thủ tục ở sân bay được không?") is the
+        # context of an ask that has none of its own.
+        topic = next((j for j, s in enumerate(parts) if s.topic), None)
         asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
-                         _context(parts, i, lang, restore, earlier),
+                         _context(parts, i, lang, restore, earlier)
+                         or (for_retrieval(parts[topic].text, lang, restore) if topic is not None and topic < i
+                             else None),
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None,
                          _lead(parts, i, lang, restore)) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
