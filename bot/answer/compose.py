@@ -90,7 +90,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             if not answer.card_ids or (not second.refused and second.card_ids[:1]
                                        and (second.card_ids[0] in alone or is_short(ask.text))):
                 ctx, answer = wider, second
-        if not answer.refused and (ask.context or ask.lead) and not is_short(ask.text) and not points_back(ask.text):
+        if not answer.refused and ask.context and not is_short(ask.text) and not points_back(ask.text):
             # Read with the message around it, a side ask ("Y de paso, ¿dónde hay una buena fiesta de Año Nuevo?")
             # takes the trip's cards; its own words decline it. Only a subject decline, only a sure one, and only for
             # an ask that says its subject itself ("그 센터가 몇 층이에요?" does not): the context is there to settle
