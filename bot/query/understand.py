@@ -103,6 +103,7 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
     foreign = None if lang else unserved_language(text)
     lang = lang or ("en" if foreign else language(text, history, lexicon))
     previous = follow_up_of(text, history)
+    earlier = previous_user_turn(history)
     parts = _joined(segments(text))
     asked = [i for i, s in enumerate(parts) if s.is_ask]
     background = tuple(s.text for s in parts if not s.is_ask)
@@ -111,7 +112,6 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         # One ask: the whole message is it (background included), exactly as a plain question was always read.
         asks: tuple[Ask, ...] = (Ask(text, for_retrieval(text, lang, restore), None),)
     else:
-        earlier = previous_user_turn(history)
         # A topic named before the asks ("Cho mình hỏi về hoàn thuế. … 2. Làm thủ tục ở sân bay được không?") is the
         # context of an ask that has none of its own.
         topic = next((j for j, s in enumerate(parts) if s.topic), None)
@@ -122,8 +122,7 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None,
                          _lead(parts, i, lang, restore)) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
-                 passport(text, lang) or (passport(previous, lang) if previous else None),
-                 previous_user_turn(history))
+                 passport(text, lang) or (passport(previous, lang) if previous else None), earlier)
 
 
 def passport(text: str, lang: str) -> str | None:
@@ -177,7 +176,8 @@ def _lead(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None
     """A short ask right after a sentence that tells what happened ("…la app da errore. Come facciamo?", "…私は楽天の
     デビットカードしか持っていません。これでも利用できますか？") is about that sentence alone: its own words rank
     generic cards (setting up Alipay, cash), and the sentence before that one (the trip) pulls in others. After an
-    ask ("…HK → Shenzhen → HK? Se no, che alternative abbiamo?") its own words say what it asks: no lead."""
+    ask, only an ask of at most BARE_FOLLOW_ON_WORDS words ("多久之内？") is read with it; a longer one ("Se no, che
+    alternative abbiamo?") says what it asks: no lead."""
     if at == 0 or not is_short(parts[at].text):
         return None
     before = parts[at - 1]
