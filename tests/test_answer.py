@@ -267,3 +267,28 @@ def test_every_ask_is_in_a_part_or_named_as_not_covered(bot, monkeypatch, max_pa
     assert (lead in answer.text) == bool(left)
     if max_parts == 2:
         assert left
+
+
+@pytest.mark.parametrize(("nationality", "text", "first"), [
+    # "Is the Korean passport visa-free now?": the 240-hour list's card ranked first, the visa-free card far behind
+    ("KR", "한국 여권은 이제 무비자 맞죠?", "entry-unilateral-30-day"),
+    ("DE", "Brauchen wir überhaupt ein Visum oder reicht der Pass?", "entry-unilateral-30-day"),
+    # the 240-hour scheme named: whether it applies is the question, its card stays first
+    ("DE", "Geht für ihn diese 240-Stunden-Transit-Sache?", "transit-eligible-countries"),
+    ("US", "Do I need a visa?", "transit-eligible-countries"),  # not on the 30-day list
+])
+def test_a_listed_passport_not_naming_the_transit_scheme_gets_the_visa_free_card(nationality, text, first):
+    from bot.checks.rules import load_rules
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Chunk, Hit
+    from bot.serve.pipeline import visa_free_first
+
+    def hit(card_id: str, rank: int, probability: float) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", "entry", "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, card_probability=probability)
+
+    rules = load_rules(PROJECT_ROOT / "corpus")
+    hits = [hit("transit-eligible-countries", 1, 0.54), hit("entry-no-document-e-channels", 2, 0.17),
+            hit("entry-unilateral-30-day", 3, 0.09)]
+    ordered = visa_free_first(hits, rules, nationality, date(2026, 12, 7), text)
+    assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2, 3]

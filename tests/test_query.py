@@ -55,6 +55,19 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Geht das mit dem Transit? Wir wollen auch nach Guilin – ist das erlaubt oder muss er in Guangdong bleiben", 2),
     ("Does my route work for the 240hr transit? Also unrelated but anyone bullish on chinese EV stocks rn lol", 2),
     ("A linha 12367 atende em português? Gostava de saber se existe algum centro de apoio que funcione 24 horas.", 2),
+    # An abbreviation's full stop ends no sentence before a small letter; a capital after it does.
+    ("Frage 2: Wie viel kann ich pro Zahlung max. ausgeben, hab gelesen 3.000 Yuan? Frage 3: Nimmt Alipay Amex?", 2),
+    # "auch 30 Tage …" goes on in German: a figure after the conjunction does not make the rest an ask of its own.
+    ("Kann mein amerikanischer Kollege auch 30 Tage visumfrei einreisen wie ich?", 1),
+    # "Will's …" is German ("I want to …"), not the English auxiliary.
+    ("- Darf ich das Tablet schon benutzen? Will's eigentlich im Hotel einrichten\n- Bar oder Überweisung?", 2),
+    # Questions without a question mark: Vietnamese "có nên … không hay …", unaccented "o dau"; French "c'est
+    # lequel"; Japanese "何日なんでしょう"; Arabic "متى" (folded "متي") after a comma.
+    ("Liên kết với Alipay được không? Mà có nên mang theo tiền lẻ không hay ở đó ai cũng quét QR hết rồi", 2),
+    ("Con minh co duoc mien visa khong? Doi tien o dau an toan, ty gia tot", 2),
+    ("Ça veut dire quoi ?\nLe numéro pour une ambulance c'est lequel\nEt sinon c’est quoi le meilleur quartier", 3),
+    ("その場合どうなりますか？それと、そもそも約束した出国期限って普通は何日なんでしょう", 2),
+    ("هل يمكنني استلام المبلغ نقداً؟ سأغادر بالعبّارة من ميناء شيكو، متى يغلق مكتب الاسترداد هناك", 2),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)

@@ -33,7 +33,10 @@ _SENTENCE = re.compile(
     # an ellipsis before a space trails a thought off ("…카드로 긁어야 하는지… 추가로 한식당 추천 부탁드려요")
     r"|(?<=…)\s+(?=\S)"
     # a full stop before a space, except after an initial or a short abbreviation ("U.S. passport", "e.g. ", "St. ")
-    r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)(?<!\d)[.]\s+(?=\S)"
+    r"|(?<![\s.][A-Za-z])(?<!\b(?:Mr|Dr|St|No|ca|vs))(?<!\be\.g)(?<!\bi\.e)(?<!\d)"
+    # ... nor after an abbreviation a sentence goes on after ("pro Zahlung max. ausgeben", "ggf. auch", "aprox. 300"),
+    # unless a capital letter follows ("… dauert 30 min. Wo ist …")
+    r"(?:(?<!\b(?:max|min|bzw|ggf|usw))(?<!\b(?:inkl|evtl|zzgl))(?<!\baprox)(?<!\bapprox)[.]\s+(?=\S)|[.]\s+(?=[A-ZÄÖÜ]))"
     # ... and after a number unless a day of the month goes on ("am 14. gestrichen", "bis zum 17. Januar")
     r"|(?<=\d)[.]\s+(?=[^\sa-zäöüß])(?!(?:Jan|Feb|Mär|Maer|Apr|Mai|Jun|Jul|Aug|Sep|Okt|Nov|Dez)[a-zä]*\b)"
     # list items "1) … 2) …", and "1. … 2. …" after a sentence end (not the "11. " of "Bangkok on Jan 11. 1) Does…")
@@ -48,7 +51,7 @@ _SENTENCE = re.compile(
 # languages a question word or auxiliary counts only where it opens the sentence ("Can I…", "Où…", "Сколько…"):
 # "when I land I take the metro" is background. Some phrases ask wherever they stand ("how much", "I wonder").
 _OPENERS = (
-    r"how|what|where|when(?!\s+(?:i|we|my|our|they|he|she|the)\b)|which|who|why|can|could|do|does|did|is|are|should|will|would|may|must|any|anyone|"
+    r"how|what|where|when(?!\s+(?:i|we|my|our|they|he|she|the)\b)|which|who|why|can|could|do|does|did|is|are|should|will(?!'s)|would|may|must|any|anyone|"
     r"ou|comment|combien|quand|quel|quelle|quels|quelles|est-ce|puis-je|peut-on|peux-tu|faut-il|dois-je|"
     r"donde|como|cuanto|cuanta|cuantos|cuando|cual|que|puedo|se puede|hay|tengo que|necesito|"
     r"wo|wie|wann|welche|welcher|welches|was|kann|muss|darf|gibt es|brauche|"
@@ -70,6 +73,7 @@ _ANYWHERE = re.compile(
     # dim sum place…": an auxiliary and its subject, or "any", opening a clause after a comma
     r"[,;:]\s*(?:(?:will|can|could|do|does|did|is|are|should|would|may)\s+(?:i|we|you|he|she|they|it|that|this|"
     r"there|my|our|his|her|their|the|alipay|wechat)|any)\b|\bneed to know\b|\bwondering\b|"
+    r"\bc['’]est (?:quoi|lequel|laquelle|lesquels|combien|ou|quand|comment)\b|\bveut dire quoi\b|"
     r"\bje voudrais savoir|\bje voulais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|\bwusste gern|"
     r"\bgostava de saber|\bvolevo sapere|\bpengen tahu|\bpenasaran|\bcurious (?:if|whether|about)\b|"
     r"\b(?:anyone|anybody)\b|"
@@ -87,14 +91,19 @@ _ANYWHERE = re.compile(
     r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua|nao|gi)\s*$|"
+    # Vietnamese "có nên …" (should I …) and "… không hay …" (… or …?) ask wherever they stand
+    r"\bco nen\b|\bkhong hay\b|\bo dau\b|\bbao nhieu\b|\bkhi nao\b|\bluc nao\b|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
     r"吗|呢|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
     r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|どんな|どっち|どちら|"
+    # "…って普通は何日なんでしょう" (no か), "何階", "何時まで": a counted "what"
+    r"でしょう[。]?$|何(?:日|時|階|番|円|元|回|人|枚|分|週|ヶ月|か月|カ月|歳|%|パーセント)|"
     # an indirect question with its doubt ("どっちで入ればいいのか混乱しています", "不知道是不是…")
     r"(?:のか|かどうか)(?:が|を)?(?:分から|わから|知りた|混乱|迷っ)|是不是|不知道|"
     r"니까|나요|까요|는지|인가요|한가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
     r"ไหม|มั้ย|หรือไม่|หรือเปล่า|อย่างไร|ยังไง|ที่ไหน|ไหน|อะไร|ทำไม|เท่าไร|เท่าไหร่|"
-    r"(?<![\u0600-\u06ff])(?:هل|كيف|أين|اين|متى|كم|ماذا|لماذا)(?![\u0600-\u06ff])"
+    # (folded: "متى" is written "متي")
+    r"(?<![\u0600-\u06ff])(?:هل|كيف|أين|اين|متى|متي|كم|ماذا|لماذا)(?![\u0600-\u06ff])"
 )
 _QUESTION_MARK = re.compile(r"[?？؟]")
 # A conjunction that may open a new ask, in each language (folded); it splits only when a question word follows.
@@ -132,6 +141,7 @@ def sentences(message: str) -> list[str]:
     """Sentences with a letter in them ("??" alone is not one)."""
     found = [s.strip() for s in _SENTENCE.split(message) if s and re.search(r"[^\W\d_]", s)]
     return [part for s in found for part in _thai_groups(s)]
+
 
 
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
@@ -217,7 +227,9 @@ def _opens_question(text: str) -> bool:
     """The clause after a conjunction asks something new: a spaced-language clause must open with a question word
     ("… and where is the counter?"); elsewhere a particle or wh-word anywhere in it will do."""
     folded = fold(text)
-    if re.match(r"[\s¿¡]*[a-z\u0400-\u04ff]", folded):
+    # The script is the first letter's, not the first character's: "… auch 30 Tage visumfrei einreisen wie ich?"
+    # opens with a figure and goes on in German (read as unspaced, its "?" had made "30 Tage …" an ask of its own).
+    if re.match(r"[\W\d_]*[a-z\u0400-\u04ff]", folded):
         return bool(_OPENER.search(folded))
     if re.match(r"\s*[\u0600-\u06ff]", text):
         # Arabic writes "and" joined to the next word ("بالتأشيرات والحدود؟" is one ask): a new ask opens with a
