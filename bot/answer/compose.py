@@ -231,14 +231,20 @@ def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int,
         if name is None:
             continue
         # A trip is told once in a conversation: the transit checker also reads the last turn before this message
-        # (its dates first, so the arrival stays the first date). Amounts are not carried over: each refund or
-        # payment question names its own.
+        # (its dates first, so the arrival stays the first date).
         before = f"{query.earlier} " if name == "transit" and query.earlier else ""
         if name in done:
             alone = checker(part.ask, topic, name)
             if alone is None or not alone.inputs:
                 continue
         check = checker(f"{before}{setting} {part.ask}".strip(), topic, name)
+        if name != "transit" and query.previous and query.earlier and check is not None and not check.inputs:
+            # A follow-up that asks for the figure of what the last turn told ("so roughly how much do we get
+            # back?" after "we bought 2 suits: 2,600 RMB on the 3rd and 1,900 on the 5th"): the amounts are the
+            # last turn's. A message with an amount of its own keeps its own.
+            carried = checker(f"{query.earlier} {setting} {part.ask}".strip(), topic, name)
+            if carried is not None and carried.inputs:
+                check = carried
         if check is None or (name in done and (not check.given or check.text == done[name])):
             continue
         out[id(part)] = check
