@@ -303,3 +303,20 @@ def test_every_result_carries_version_sources_and_date(rules: RuleBook) -> None:
         assert result.rule_version and result.sources and result.valid_as_of <= TODAY
         data = result.as_json()
         assert data["rule_version"] == result.rule_version and data["sources"]
+
+
+def test_refund_several_purchases_count_each_and_add_up(rules: RuleBook) -> None:
+    """"2,600 RMB on the 3rd and 1,900 on the 5th": each purchase meets the minimum on its own (never added up for
+    it), one below the minimum does not count, and the answer to "how much in total?" is the sum of the others."""
+    result = check_refund(RefundQuery(Decimal(2600), 13, others=((Decimal(1900), 13), (Decimal(150), 13))), rules,
+                          date(2026, 12, 7))
+    keys = [f.key for f in result.findings]
+    assert result.verdict != "no"
+    assert keys.count("refund.amount_ok") == 2 and "refund.amount_below_one" in keys
+    assert result.values["net_total"] == Decimal("405.00")  # (2,600 + 1,900) x (11 % - 2 %)
+    # a rate not stated: the total at both rates
+    both = check_refund(RefundQuery(Decimal(1000), 9, others=((Decimal(2000), None),)), rules, date(2026, 12, 7))
+    assert both.values["net_total"] == Decimal("240.00") and both.values["net_total_9"] == Decimal("180.00")
+    # no purchase reaches the minimum: no refund
+    none = check_refund(RefundQuery(Decimal(150), 13, others=((Decimal(120), 13),)), rules, date(2026, 12, 7))
+    assert none.verdict == "no" and "net_total" not in none.values

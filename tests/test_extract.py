@@ -364,3 +364,17 @@ def test_an_airport_code_counts_only_in_capitals():
 def test_a_return_ticket_in_words_ends_the_trip_where_it_began(text, lang, route):
     found = extract(text, lang, date(2026, 12, 7))
     assert (found.origin, found.destination) == route
+
+
+@pytest.mark.parametrize(("text", "lang", "purchases"), [
+    ("We bought 2 suits at a TAX FREE shop: 2,600 RMB on the 3rd and 1,900 RMB on the 5th. Both are 13% VAT goods.",
+     "en", [(2600, 13), (1900, 13)]),  # "2 suits" is a count; one rate stated for everything
+    ("Comprei um notebook de 5.000 yuan (IVA 13%) e, em outra loja, livros por 2.400 yuan (IVA 9%).", "pt",
+     [(5000, 13), (2400, 9)]),  # each amount with its own rate
+    ("I bought a watch for 30,000 RMB, the refund would be about 2,700 RMB, can I get it in cash?", "en",
+     [(30000, None)]),  # the refund named before a figure: not a purchase
+    ("Is the cash cap 20,000 RMB? I bought a bag for 3,000 RMB.", "en", [(3000, None)]),  # a rule figure is no purchase
+])
+def test_purchases_with_their_vat_rates(text: str, lang: str, purchases: list[tuple[int, int | None]]) -> None:
+    found = extract(text, lang, date(2026, 12, 7))
+    assert [(int(a), r) for a, r in found.purchases] == purchases

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.checks.checker import run_checker
-from bot.checks.extract import Extracted, Money, extract
+from bot.checks.extract import PURCHASE, Extracted, Money, extract
 from bot.checks.itinerary import Stay, read_stays, stays
 from bot.checks.payment import PaymentQuery
 from bot.checks.refund import RefundQuery
@@ -71,12 +71,6 @@ ASKS_TO_COMPUTE = {
 # The 240-hour scheme named (not just "visa-free", which is also the 30-day list): whether it applies is the question.
 TRANSIT_SCHEME = re.compile(r"240|transit|twov|tvw|过境|トランジット|경유|транзит|transito|tránsito|durchreise|"
                             r"qua canh|ผ่านแดน|عبور|ترانزيت")
-# An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
-# "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
-# a rumour; computing a refund on those would answer a question nobody asked.
-PURCHASE = re.compile(r"\bbought\b|\bbuy(ing)?\b|\bspen[dt]\b|\bspending\b|买|购入|購入|買い|買っ|구매|샀|"
-                      r"купил|купить|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli|shopping|"
-                      r"شراء|اشتري|اشتريت|ساشتري|نشتري")
 # Methods that make a question about paying (e-CNY without "anonymous" too), whatever else it mentions.
 PAYING_METHODS = ("alipay_wechat_card", "ecny_anonymous", "ecny")
 INSTANT = re.compile(r"instant|即买即退|即時|即时|즉시|мгновенн|immediat|inmediat|sofort|istantane|imediat|"
@@ -202,6 +196,12 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
     if name == "refund":
         days = sorted(w.day for w in found.whens if w.day is not None)
         purchase, departure = (days[0], days[-1]) if len(days) >= 2 else (None, None)
+        if len(found.purchases) > 1:
+            # Several purchases ("2,600 RMB on the 3rd and 1,900 on the 5th"): each counts on its own, then the sum.
+            (amount, rate), *others = found.purchases
+            return run_checker("refund", RefundQuery(amount, rate, purchase, departure, found.days_in_china,
+                                                     _refund_method(found.method), bool(INSTANT.search(folded)),
+                                                     tuple(others)), rules, today)
         return run_checker("refund", RefundQuery(_rmb(found.amounts), found.vat_rate, purchase, departure,
                                                  found.days_in_china, _refund_method(found.method),
                                                  bool(INSTANT.search(folded))), rules, today)

@@ -14,13 +14,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
 
-from bot.checks.extract_amounts import Money, find_amounts
+from bot.checks.extract_amounts import Money, amounts_at
 from bot.checks.extract_dates import When, scan_dates
 from bot.checks.extract_places import MAINLAND, Place, assign_roles, find_places, trip_stops
-from bot.checks.extract_text import CLAUSE_END, Claimed, Text, fold, prepare, to_int
+from bot.checks.extract_text import CLAUSE_END, SENTENCE_END, Claimed, Text, fold, prepare, to_int
 
 __all__ = ["Extracted", "Money", "When", "extract"]
 
@@ -44,6 +45,9 @@ class Extracted:
     # the message writes it as an itinerary (arrows, "A - B" legs, "A > B"): read by ``checks/itinerary.py``.
     stops: tuple[str, ...] = ()
     itinerary: bool = False
+    # The RMB purchases told (amount, VAT rate or None), in order: amounts in a sentence that says something was
+    # bought, or with a VAT rate of their own. Read by the refund checker when there are several.
+    purchases: tuple[tuple[Decimal, int | None], ...] = ()
 
 
 def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]] = _NO_PORTS) -> Extracted:
@@ -52,8 +56,9 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
     places = find_places(t)
     roles = assign_roles(t, places)
     origin, destination, stops = _round_trip(t.folded, roles.origin, roles.destination, trip_stops(t, places))
+    found = amounts_at(t, list(dates.spans))
     return Extracted(
-        amounts=find_amounts(t, list(dates.spans)),
+        amounts=tuple(money for _, money in found),
         whens=dates.whens,
         nationality=roles.nationality,
         origin=origin,
@@ -66,6 +71,7 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
         bad_dates=dates.bad_dates,
         stops=stops,
         itinerary=bool(_ITINERARY.search(t.raw)),
+        purchases=find_purchases(t, found),
     )
 
 
@@ -131,10 +137,60 @@ def find_port(t: Text, ports: Mapping[str, Sequence[str]]) -> str | None:
 
 _VAT_WORD = re.compile(
     r"(?<![a-z])(?:vat|value[- ]added tax|tva|iva|mwst|ust|mehrwertsteuer|tax rate|taux|tasa)(?![a-z])"
-    r"|增值税|増値税|增値税|税率|付加価値税|消费税|부가세|부가가치세|세율|ндс|ставк"
+    r"|增值税|増値税|增値税|税率|付加価値税|消费税|부가세|부가가치세|세율|ндс|ставк|ضريب|ภาษีมูลค่าเพิ่ม|ภาษี"
 )
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})\s?(?:%|percent|pour cent|por ciento)|百分之(十三|九)")
 _VAT_RATES = {9, 13}
+
+
+# An amount is a purchase only when the question says something is bought or spent, or asks what comes back:
+# "can I get a 25,000 RMB refund in cash?" names the refund, "is the cash cap 10,000?" a rule, "capped at 110,000"
+# a rumour; computing a refund on those would answer a question nobody asked.
+PURCHASE = re.compile(r"\bbought\b|\bbuy(ing)?\b|\bspen[dt]\b|\bspending\b|买|购入|購入|買い|買っ|구매|샀|"
+                      r"купил|купить|покуп|achet|achat|compr|kauf|acquist|\bmua\b|ซื้อ|beli|shopping|"
+                      r"شراء|اشتري|اشتريت|ساشتري|نشتري")
+# A refund named right before a figure makes it the refund, not a purchase ("the refund would be about 2,700").
+_REFUND_BEFORE = re.compile(r"(?:refund|退税|还付|還付|환급|возврат|rembourse|devoluc|erstatt|rimbors|reembols|hoan|"
+                            r"คืน|pengembalian|استرداد)[^\d]{0,25}$")
+
+
+def find_purchases(t: Text, amounts: Sequence[tuple[int, Money]]) -> tuple[tuple[Decimal, int | None], ...]:
+    """The RMB amounts that are purchases, each with its VAT rate: the 13 or 9 written with it ("5.000 yuan (IVA
+    13%)", "2,500元（13%税）"), else the one rate the message states for everything ("both are 13% VAT goods")."""
+    rates = _vat_mentions(t)
+    one_rate = rates[0][1] if rates and len({rate for _, rate in rates}) == 1 else None
+    out: list[tuple[Decimal, int | None]] = []
+    starts = [start for start, _ in amounts]
+    # A bare number is a purchase only when no amount says "RMB" and it is not a small count ("2 suits: 2,600 RMB").
+    named = any(money.currency == "CNY" for _, money in amounts)
+    for n, (start, money) in enumerate(amounts):
+        if money.currency not in ("CNY", "") or (money.currency == "" and (named or money.amount < 100)):
+            continue
+        before = SENTENCE_END.split(t.folded[:start])[-1]
+        after = SENTENCE_END.split(t.folded[start:])[0]
+        nxt = starts[n + 1] if n + 1 < len(starts) else len(t.folded)
+        own = next((rate for at, rate in rates if start < at < min(nxt, start + len(after))
+                    and at - start <= 60), None)
+        if own is None and _REFUND_BEFORE.search(before) and not PURCHASE.search(before[-15:]):
+            continue
+        if own is not None or PURCHASE.search(before + after):
+            out.append((money.amount, own if own is not None else one_rate))
+    return tuple(out)
+
+
+def _vat_mentions(t: Text) -> list[tuple[int, int]]:
+    """(where, rate) of each 13 or 9 written next to a VAT word in the same clause."""
+    found: list[tuple[int, int]] = []
+    for m in _PERCENT.finditer(t.folded):
+        rate = to_int(m.group(1) or m.group(2))
+        if rate not in _VAT_RATES:
+            continue
+        for word in _VAT_WORD.finditer(t.folded, max(0, m.start() - 20), m.end() + 20):
+            lo, hi = (word.end(), m.start()) if word.start() < m.start() else (m.end(), word.start())
+            if not CLAUSE_END.search(t.folded, lo, hi):
+                found.append((m.start(), rate))
+                break
+    return found
 
 
 def find_vat_rate(t: Text) -> int | None:

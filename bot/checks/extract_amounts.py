@@ -215,6 +215,10 @@ def _chinese(t: Text, masks: Claimed) -> Iterator[tuple[int, Money]]:
 
 
 def find_amounts(t: Text, masks: list[Span]) -> tuple[Money, ...]:
+    return tuple(money for _, money in amounts_at(t, masks))
+
+
+def amounts_at(t: Text, masks: list[Span]) -> list[tuple[int, Money]]:
+    """The amounts in order of mention, each with where it starts in ``t.folded``."""
     claimed = Claimed(len(t.folded), [*masks, *masked_spans(t)])
-    found = sorted([*_arabic(t, claimed), *_chinese(t, claimed)], key=lambda pair: pair[0])
-    return tuple(money for _, money in found)
+    return sorted([*_arabic(t, claimed), *_chinese(t, claimed)], key=lambda pair: pair[0])

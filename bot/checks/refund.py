@@ -28,6 +28,9 @@ class RefundQuery:
     days_in_china: int | None = None  # consecutive days in the mainland before leaving
     method: str | None = None  # cash, bank_transfer, mobile_wallet
     instant: bool = False  # asks about the instant refund at purchase
+    # Further purchases told in the same message (amount, VAT rate or None), each at a store or on a day of its own:
+    # "2,600 RMB on the 3rd and 1,900 RMB on the 5th", "a laptop for 5,000 (13 %) and books for 2,400 (9 %)".
+    others: tuple[tuple[Decimal, int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,16 @@ def check_refund(query: RefundQuery, rules: RuleBook, today: date) -> CheckResul
     findings: list[Finding] = []
     values: dict[str, Value] = {"minimum": minimum, "cash_cap": cap}
 
-    if query.amount is not None:
-        ok = query.amount >= minimum
-        findings.append(Finding("refund.amount_ok" if ok else "refund.amount_below", "ok" if ok else "fail",
-                                {"amount": query.amount, "minimum": minimum, "on": on}))
+    purchases = ((query.amount, query.vat_rate), *query.others) if query.amount is not None else ()
+    # Several purchases: one below the minimum does not count, the others still do (it fails the refund only when
+    # no purchase reaches the minimum). The minimum is per store and day, so purchases are never added up for it.
+    counted = [(amount, rate) for amount, rate in purchases if amount >= minimum]
+    for amount, _ in purchases:
+        ok = amount >= minimum
+        alone = len(purchases) > 1 and counted
+        findings.append(Finding("refund.amount_ok" if ok else "refund.amount_below_one" if alone
+                                else "refund.amount_below", "ok" if ok else "info" if alone else "fail",
+                                {"amount": amount, "minimum": minimum, "on": on}))
     if query.purchase is not None and query.departure is not None:
         days = (query.departure - query.purchase).days
         values["days_after_purchase"] = days
@@ -77,7 +86,10 @@ def check_refund(query: RefundQuery, rules: RuleBook, today: date) -> CheckResul
                                 {"days": query.days_in_china, "max": r.max_stay_days}))
     # An estimate beside "not eligible" reads like a promise: amounts only when no rule failed.
     if query.amount is not None and not any(f.status == "fail" for f in findings):
-        findings += _estimates(query, r, cap, values)
+        if len(purchases) > 1:
+            findings += _several(counted, query.method, r, cap, values)
+        else:
+            findings += _estimates(query, r, cap, values)
     findings.append(Finding("refund.instant" if query.instant else "refund.procedure", "info",
                             {"max": r.max_days_after_purchase}))
     missing = tuple(name for name, value in (("amount", query.amount), ("purchase_date", query.purchase),
@@ -120,6 +132,33 @@ def _estimates(query: RefundQuery, r: RefundRules, cap: Decimal, values: dict[st
     if top > cap:
         found.append(Finding("refund.transfer_only", "warn" if query.method == "cash" else "info",
                              {"cap": cap, "net": top}))
+    else:
+        found.append(Finding("refund.cash_or_transfer", "info", {"cap": cap}))
+    return found
+
+
+def _several(purchases: list[tuple[Decimal, int | None]], method: str | None, r: RefundRules, cap: Decimal,
+             values: dict[str, Value]) -> list[Finding]:
+    """Each counted purchase's estimate, then their total: "how much do we get back?" asks for the sum. A purchase
+    without a stated VAT rate is estimated at both rates, and so is the total."""
+    found: list[Finding] = []
+    total = {13: Decimal(0), 9: Decimal(0)}
+    for amount, rate in purchases:
+        found += _estimates(RefundQuery(amount, rate), r, cap, {})[:1]  # its estimate line, not its cash line
+        for assumed in total:
+            total[assumed] += estimate(amount, rate or assumed, r).net
+    spent = sum((amount for amount, _ in purchases), Decimal(0))
+    known = all(rate is not None for _, rate in purchases)
+    values["net_total"] = total[13]
+    if known:
+        found.append(Finding("refund.total", "ok", {"count": len(purchases), "amount": spent, "net": total[13]}))
+    else:
+        values["net_total_9"] = total[9]
+        found.append(Finding("refund.total_both", "ok", {"count": len(purchases), "amount": spent,
+                                                           "net13": total[13], "net9": total[9]}))
+    top = max(total.values())
+    if top > cap:
+        found.append(Finding("refund.transfer_only", "warn" if method == "cash" else "info", {"cap": cap, "net": top}))
     else:
         found.append(Finding("refund.cash_or_transfer", "info", {"cap": cap}))
     return found
