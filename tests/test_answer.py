@@ -292,3 +292,29 @@ def test_a_listed_passport_not_naming_the_transit_scheme_gets_the_visa_free_card
             hit("entry-unilateral-30-day", 3, 0.09)]
     ordered = visa_free_first(hits, rules, nationality, date(2026, 12, 7), text)
     assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    # the airport's card ranked first for a claim at a land port: the list of Shenzhen's refund ports answers
+    ("we're flying out of HKG, crossing at Shenzhen Bay on the 9th - can we still claim there?",
+     "refund-port-shenzhen-ports"),
+    ("我下周六经罗湖过关回香港，可以在那里退税吗？", "refund-port-luohu"),
+    ("Where is the customs point at the airport?", "refund-baoan-airport"),  # no port named: unchanged
+    ("Can I claim at Bao'an airport before my flight?", "refund-baoan-airport"),  # the named port's own card
+])
+def test_a_refund_ask_naming_its_port_is_answered_for_that_port(text, first):
+    from bot.checks.rules import load_rules
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Chunk, Hit
+    from bot.serve.pipeline import at_named_port
+
+    def hit(card_id: str, rank: int) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", "tax_refund", "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, card_probability=0.5 / rank)
+
+    rules = load_rules(PROJECT_ROOT / "corpus")
+    hits = [hit(c, n) for n, c in enumerate(["refund-baoan-airport", "refund-steps", "refund-port-luohu",
+                                             "refund-port-shenzhen-ports"], start=1)]
+    lang = "zh-Hans" if "罗湖" in text else "en"
+    ordered = at_named_port(hits, text, lang, rules)
+    assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2, 3, 4]

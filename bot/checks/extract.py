@@ -121,6 +121,11 @@ def _alias_pattern(alias: str) -> re.Pattern[str] | None:
     return re.compile(head + re.escape(folded) + tail)
 
 
+def named_ports(t: Text, ports: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every port the text names, in the order of ``ports``."""
+    return [port_id for port_id in ports if find_port(t, {port_id: ports[port_id]}) is not None]
+
+
 def find_port(t: Text, ports: Mapping[str, Sequence[str]]) -> str | None:
     """The port whose name comes first in the text. No guessing: "Shenzhen airport" is no port unless listed."""
     best: tuple[int, str] | None = None

@@ -16,7 +16,9 @@ from bot.answer.expiry import with_expiry
 from bot.build.clean import clean_query, clean_turns
 from bot.build.embed import Embedder, load_embedder
 from bot.build.index import StoredIndex, load_index
-from bot.checks.chat import TRANSIT_SCHEME, ChatCheck, check_question, with_check
+from bot.checks.chat import TRANSIT_SCHEME, ChatCheck, check_question, port_aliases, with_check
+from bot.checks.extract import named_ports
+from bot.checks.extract_text import prepare
 from bot.checks.rules import RuleBook
 from bot.clock import today
 from bot.config import Settings
@@ -131,8 +133,9 @@ class Bot:
         """Retrieval for the whole message (a plain question, or the message read as one)."""
         retriever = snap.retriever
         earlier = query.previous and for_retrieval(query.previous, query.lang, _restore(retriever))
-        hits = by_passport(retriever.search(query.search, k=k, mode=mode, lang=query.lang, context=earlier),
-                           snap, query.nationality, on, query.search)
+        hits = at_named_port(by_passport(retriever.search(query.search, k=k, mode=mode, lang=query.lang,
+                                                          context=earlier), snap, query.nationality, on, query.search),
+                             query.text, query.lang, snap.rules)
         plan_hits = retriever.search(query.search, k=PLAN_K, mode=mode, lang=query.lang, kinds=("plan",),
                                      context=earlier)
         return Context(query.text, query.lang, tuple(hits), tuple(plan_hits), query.previous, on)
@@ -144,6 +147,7 @@ class Bot:
         search = f"{ask.lead}\n{ask.search}" if ask.lead else ask.search
         hits = by_passport(snap.retriever.search(search, k=RETRIEVE_K, lang=query.lang, context=ask.context),
                            snap, query.nationality, on, search)
+        hits = at_named_port(hits, ask.text, query.lang, snap.rules)
         return Context(ask.text, query.lang, tuple(hits), (), None, on)
 
     def ask(self, question: str, history: Sequence[object] = (), lang: str | None = None) -> Answer:
@@ -284,6 +288,30 @@ def visa_free_first(hits: Sequence[Hit], rules: RuleBook, nationality: str | Non
     elif ids[0] not in SCHEME_CARDS or TRANSIT_SCHEME.search(fold(text)):
         return list(hits)
     ordered = [free, *[h for h in hits if h is not free]]
+    return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+
+
+# A refund question that names the port it leaves by is answered for that port: "crossing at Shenzhen Bay on the
+# 9th - can we still claim there?" had ranked the airport's card first ("flying out of HKG"). Only a card written
+# for one port gives way, and only to the named port's card (or the list of Shenzhen's refund ports, for a port
+# without a card of its own) when retrieval found it.
+REFUND_PORT_CARDS = {"sz-luohu": "refund-port-luohu", "sz-shekou": "refund-port-shekou",
+                     "szx-baoan": "refund-baoan-airport"}
+REFUND_PORTS_CARD = "refund-port-shenzhen-ports"
+
+
+def at_named_port(hits: Sequence[Hit], text: str, lang: str, rules: RuleBook) -> list[Hit]:
+    top = hits[0].chunk.doc_id if hits else None
+    if top not in REFUND_PORT_CARDS.values():
+        return list(hits)
+    named = [p for p in named_ports(prepare(text, lang), port_aliases(rules)) if p.startswith(("sz-", "szx-"))]
+    wanted = {REFUND_PORT_CARDS.get(p, REFUND_PORTS_CARD) for p in named}
+    if not wanted or top in wanted:
+        return list(hits)
+    card = next((h for h in hits if h.chunk.doc_id in wanted), None)
+    if card is None:
+        return list(hits)
+    ordered = [card, *[h for h in hits if h is not card]]
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 
