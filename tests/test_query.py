@@ -68,6 +68,9 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Ça veut dire quoi ?\nLe numéro pour une ambulance c'est lequel\nEt sinon c’est quoi le meilleur quartier", 3),
     ("その場合どうなりますか？それと、そもそも約束した出国期限って普通は何日なんでしょう", 2),
     ("هل يمكنني استلام المبلغ نقداً؟ سأغادر بالعبّارة من ميناء شيكو، متى يغلق مكتب الاسترداد هناك", 2),
+    # A run-on message: "also" before a clause that asks after a dash, "and" before a request.
+    ("what's the last day I can fly out without getting in trouble also thinking of a side trip to Guilin – is that "
+     "allowed on this visa free thing and pls rec a good dim sum place near Futian lol", 3),
 ])
 def test_asks_in_every_script(message, asks):
     found, _ = split(message)

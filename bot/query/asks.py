@@ -62,6 +62,7 @@ _OPENERS = (
     # (folded: "й" is "и", so "какой" is written "какои" here)
     r"где|как|сколько|когда|можно|нужно|надо ли|какои|какая|какую|какие|куда|есть ли|почему|зачем|что делать"
 )
+_DASH_AUX = r"\s[-–—]\s*(?:is|are|can|could|do|does|will|would|should)\s+(?:that|it|this|there|i|we|he|she|they)\b"
 _LEAD_IN = r"(?:(?:and|also|so|but|ok|okay|then|et|y|und|e|dan|и|а|hi|hello|also|plus)[\s,]+)?"
 _OPENER = re.compile(rf"^[\s¿¡\"'“(\-–—•・*]*(?:\d{{1,2}}[).）:]\s*)?{_LEAD_IN}(?:{_OPENERS})\b")
 _ANYWHERE = re.compile(
@@ -77,7 +78,9 @@ _ANYWHERE = re.compile(
     r"\bje voudrais savoir|\bje voulais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|\bwusste gern|"
     r"\bgostava de saber|\bvolevo sapere|\bpengen tahu|\bpenasaran|\bcurious (?:if|whether|about)\b|"
     r"\b(?:anyone|anybody)\b|"
-    # German: an auxiliary and its subject after a comma or a dash ("… nach Guilin – ist das mit dem Transit erlaubt")
+    # An auxiliary and its subject after a dash ("a side trip to Guilin – is that allowed on this visa free thing");
+    # in German also after a comma ("… nach Guilin – ist das mit dem Transit erlaubt")
+    rf"{_DASH_AUX}|"
     r"[,;:–—]\s*(?:ist|sind|kann|konnen|darf|durfen|muss|mussen|geht|gibt)\s+(?:das|es|man|ich|er|sie|wir|ihr|du)\b|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     # a request for information is an ask without a question mark ("…があれば教えてください。", "…도 궁금해요.")
@@ -227,6 +230,9 @@ def _opens_question(text: str) -> bool:
     """The clause after a conjunction asks something new: a spaced-language clause must open with a question word
     ("… and where is the counter?"); elsewhere a particle or wh-word anywhere in it will do."""
     folded = fold(text)
+    if _DASH_ASK.search(folded) or _REQUEST.match(folded):
+        # "… also thinking of a side trip to Guilin – is that allowed", "… and pls rec a good dim sum place"
+        return True
     # The script is the first letter's, not the first character's: "… auch 30 Tage visumfrei einreisen wie ich?"
     # opens with a figure and goes on in German (read as unspaced, its "?" had made "30 Tage …" an ask of its own).
     if re.match(r"[\W\d_]*[a-z\u0400-\u04ff]", folded):
@@ -238,6 +244,8 @@ def _opens_question(text: str) -> bool:
     return bool(_ANYWHERE.search(folded) or _QUESTION_MARK.search(text))
 
 
+_DASH_ASK = re.compile(_DASH_AUX)
+_REQUEST = re.compile(r"\s*(?:pls|plz|please)\s+(?:rec|recs|recommend|suggest|tell|let|advise|help)\b")
 _ARABIC_OPENER = re.compile(r"\s*(?:هل|كيف|أين|اين|متى|كم|ماذا|لماذا|ما|من|أي|اي)(?![\u0600-\u06ff])")
 
 
