@@ -434,3 +434,10 @@ def test_an_ask_pointing_back_with_nothing_before_it_but_thanks_reads_the_last_q
     q = understand("오 감사합니다! 근데 그 센터가 정확히 몇 층 어디쯤이에요? 그리고 공항에서 바로 환전하는 게 "
                    "나은지 ATM에서 뽑는 게 나은지도 궁금해요.", ["공항에 유심이나 결제 설정 도와주는 곳 있나요?"])
     assert q.multi and q.asks[0].context and "공항에" in q.asks[0].context
+
+
+def test_an_ask_naming_a_passport_of_its_own_carries_it():
+    """A German writing for an American colleague: the ask about the colleague is read with his passport."""
+    query = understand("Ich arbeite in Hongkong und habe einen deutschen Pass. Kann mein amerikanischer Kollege auch "
+                       "30 Tage visumfrei einreisen wie ich? Und wo ist der Schalter in Luohu?", lang="de")
+    assert [a.nationality for a in query.asks] == ["US", None]

@@ -32,6 +32,9 @@ class Ask:
     # The background sentence right before a short ask that only asks what to do about it ("Il mio bancomat non si
     # collega ad Alipay. Come facciamo?"): the ask is read as one text with it. None otherwise.
     lead: str | None = None
+    # The passport this ask names itself ("Con mình hộ chiếu VN thì có được miễn visa không?" in a message about a
+    # Vietnamese mother and an American husband), else None: the message's passport is then the one that counts.
+    nationality: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
                          or (for_retrieval(parts[topic].text, lang, restore) if topic is not None and topic < i
                              else None),
                          for_retrieval(parts[i - 1].text, lang, restore) if i else None,
-                         _lead(parts, i, lang, restore)) for i in kept)
+                         _lead(parts, i, lang, restore), passport(parts[i].text, lang)) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
                  passport(text, lang) or (passport(previous, lang) if previous else None), earlier)
 

@@ -146,7 +146,7 @@ class Bot:
         # again in the context's ranking, with the sentence before it.
         search = f"{ask.lead}\n{ask.search}" if ask.lead else ask.search
         hits = by_passport(snap.retriever.search(search, k=RETRIEVE_K, lang=query.lang, context=ask.context),
-                           snap, query.nationality, on, search)
+                           snap, ask.nationality or query.nationality, on, search)
         hits = at_named_port(hits, ask.text, query.lang, snap.rules)
         return Context(ask.text, query.lang, tuple(hits), (), None, on)
 
