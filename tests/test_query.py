@@ -68,6 +68,14 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
     ("Ça veut dire quoi ?\nLe numéro pour une ambulance c'est lequel\nEt sinon c’est quoi le meilleur quartier", 3),
     ("その場合どうなりますか？それと、そもそも約束した出国期限って普通は何日なんでしょう", 2),
     ("هل يمكنني استلام المبلغ نقداً؟ سأغادر بالعبّارة من ميناء شيكو، متى يغلق مكتب الاسترداد هناك", 2),
+    # "May I ask" before a sentence that tells something: background, the asks come later.
+    ("想問下，我係香港人，有回鄉證，成日週末返深圳行街食飯。聽講而家香港人都可以攞退稅？大概可以退幾多錢？", 2),
+    ("请问，深圳湾口岸可以退税吗？", 1),
+    # "呢個月" is "this month", no question; "…得唔得，定係…？" is one question offering two ways
+    ("我有個朋友呢個月飛嚟香港搵我。佢可唔可以用240小時過境免簽？"
+     "如果佢喺羅湖行路過關入去得唔得，定係要喺西九龍搭高鐵？", 2),
+    # Cantonese "A-not-A" without a question mark
+    ("大概可以退幾多錢？仲有呀，可唔可以直接入返我香港嘅銀行戶口，我唔想攞一堆人民幣現金返去。", 2),
     # A run-on message: "also" before a clause that asks after a dash, "and" before a request.
     ("what's the last day I can fly out without getting in trouble also thinking of a side trip to Guilin – is that "
      "allowed on this visa free thing and pls rec a good dim sum place near Futian lol", 3),

@@ -97,7 +97,10 @@ _ANYWHERE = re.compile(
     # Vietnamese "có nên …" (should I …) and "… không hay …" (… or …?) ask wherever they stand
     r"\bco nen\b|\bkhong hay\b|\bo dau\b|\bbao nhieu\b|\bkhi nao\b|\bluc nao\b|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
-    r"吗|呢|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
+    # "A-not-A" asks in Chinese: "可唔可以", "得唔得", "係唔係" (Cantonese), "好不好", "去没去"; "呢" asks, except
+    # where Cantonese points with it ("呢個月" this month, "呢度" here)
+    r"(?P<a_not_a>[\u4e00-\u9fff])[不没唔](?P=a_not_a)|有冇|"
+    r"吗|呢(?![个度啲哋排次间位种样几边条张])|嘛|几多|几时|几点|几号|几耐|几钱|多少|怎么|怎样|哪|什么|是否|能否|可否|可不可以|能不能|会不会|要不要|有没有|咩|点样|边度|系咪|"
     r"ですか|ますか|でしょうか|ませんか|か[。]?$|どこ|いくら|いつ|どう|どの|どんな|どっち|どちら|"
     # "…って普通は何日なんでしょう" (no か), "何階", "何時まで": a counted "what"
     r"でしょう[。]?$|何(?:日|時|階|番|円|元|回|人|枚|分|週|ヶ月|か月|カ月|歳|%|パーセント)|"
@@ -201,13 +204,19 @@ def _split_clauses(sentence: str) -> list[str]:
             left = sentence[last:m.start()]
             # Both sides must ask something, and the right side must open with (or soon carry) a question word:
             # "can I pay cash and card?" is one ask; "can I pay cash and where is the counter?" is two.
-            if _asks_here(left) and _opens_question(right) and not _relative_clause(m.group(0), right):
+            # "…得唔得，定係要喺西九龍搭高鐵？" (…, or …?) is one question offering two ways.
+            alternative = _ALTERNATIVE.match(fold(right)) is not None
+            if _asks_here(left) and _opens_question(right) and not _relative_clause(m.group(0), right) \
+                    and not alternative:
                 pieces.append(left)
                 last = m.end()
         if pieces:
             break
     pieces.append(sentence[last:])
     return [p.strip(" ,;，；、") for p in pieces if p.strip(" ,;，；、")]
+
+
+_ALTERNATIVE = re.compile(r"\s*(?:定系|定是|还是|抑或|或是|或者)")
 
 
 # After a bare comma, these words open a relative or indirect clause in spaced languages as often as a new question:
@@ -259,12 +268,24 @@ def segments(message: str) -> list[Segment]:
     for sentence in found:
         # "Mau tanya:" / "My questions:" announce the asks; they are not one. Nor is "a question about the refund".
         topic = bool(_TOPIC.search(fold(sentence))) and "?" not in sentence and size_in_words(sentence) <= TOPIC_WORDS
-        announces = topic or sentence.rstrip().endswith((":", "："))
+        announces = topic or sentence.rstrip().endswith((":", "：")) or _prefaces_only(sentence)
         if (is_question(sentence) or (list_asks and _LIST_ITEM.match(sentence))) and not announces:
             out += [Segment(clause, True) for clause in _split_clauses(sentence)]
         else:
             out.append(Segment(sentence, False, topic))
     return out
+
+
+# "想問下，我係香港人，有回鄉證…": "may I ask" before a sentence that tells, not asks; the question comes later.
+_PREFACE = re.compile(r"^\s*(?:想问(?:一?下|问)?|请问(?:一下)?|想请问(?:一下)?|想请教(?:一下)?|请教一下|"
+                      r"mau tanya|numpang tanya|xin hoi|cho (?:minh|toi|em) hoi|ขอถาม(?:หน่อย)?(?:ครับ|ค่ะ|คะ)?)"
+                      r"[\s，,：:!！]+")
+
+
+def _prefaces_only(sentence: str) -> bool:
+    folded = fold(sentence)
+    m = _PREFACE.match(folded)
+    return m is not None and not _QUESTION_MARK.search(sentence) and not is_question(folded[m.end():])
 
 
 # "A question about …" opening a message, in our languages (folded), after a greeting at most.
