@@ -318,3 +318,4 @@ def test_a_refund_ask_naming_its_port_is_answered_for_that_port(text, first):
     lang = "zh-Hans" if "罗湖" in text else "en"
     ordered = at_named_port(hits, text, lang, rules)
     assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2, 3, 4]
+

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.lang import unserved_language
@@ -449,3 +451,46 @@ def test_an_ask_naming_a_passport_of_its_own_carries_it():
     query = understand("Ich arbeite in Hongkong und habe einen deutschen Pass. Kann mein amerikanischer Kollege auch "
                        "30 Tage visumfrei einreisen wie ich? Und wo ist der Schalter in Luohu?", lang="de")
     assert [a.nationality for a in query.asks] == ["US", None]
+
+
+@pytest.mark.parametrize(("earlier", "computed"), [
+    ("We bought 2 suits at a TAX FREE shop in Futian: 2,600 RMB on the 3rd and 1,900 RMB on the 5th.", True),
+    ("What is the number of the immigration hotline? I paid 3,000 RMB for my hotel.", False),  # no purchase told
+])
+def test_a_figure_asked_about_the_last_turns_purchases_is_computed_on_them(earlier, computed):
+    """"So roughly how much do we get back?" after a turn that told the purchases: the refund checker computes on
+    them (their total) instead of asking for the amount; a last turn that names no purchase lends nothing."""
+    from types import SimpleNamespace
+
+    from bot.answer.compose import compose
+    from bot.answer.curated import Context
+    from bot.checks.chat import check_question
+    from bot.checks.rules import load_rules
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Answer, Citation, Hit
+
+    rules = load_rules(PROJECT_ROOT / "corpus")
+    topics = {"refund-how-much": "tax_refund", "refund-baoan-airport": "tax_refund"}
+
+    class Curated:
+        def __init__(self) -> None:
+            self.cards = {c: SimpleNamespace(card_id=c, topic=t) for c, t in topics.items()}
+
+        def answer(self, ctx: Context) -> Answer:
+            c = ctx.hits[0].chunk.doc_id
+            return Answer("…", "en", card_ids=(c,), citations=(Citation(c, "", c, "x"),))
+
+        def card_text(self, card: SimpleNamespace, lang: str) -> list[str]:
+            return [card.card_id]
+
+    def retrieve(ask):  # type: ignore[no-untyped-def]
+        card = "refund-how-much" if "how much" in ask.text else "refund-baoan-airport"
+        return Context(ask.text, "en", (Hit(SimpleNamespace(doc_id=card, kind="card"), 1.0, 1, card_probability=0.9),))  # type: ignore[arg-type]
+
+    def checker(text, topic, only):  # type: ignore[no-untyped-def]
+        return check_question(text, "en", topic, rules, date(2026, 12, 7), only)
+
+    q = understand("so roughly how much do we get back? both are 13% VAT goods. And where is the customs point at "
+                   "the airport?", [earlier])
+    text = compose(q, retrieve, Curated(), checker, rules).text  # type: ignore[arg-type]
+    assert ("405" in text) == computed

@@ -238,18 +238,22 @@ def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int,
             if alone is None or not alone.inputs:
                 continue
         check = checker(f"{before}{setting} {part.ask}".strip(), topic, name)
-        if name != "transit" and query.previous and query.earlier and check is not None and not check.inputs:
-            # A follow-up that asks for the figure of what the last turn told ("so roughly how much do we get
-            # back?" after "we bought 2 suits: 2,600 RMB on the 3rd and 1,900 on the 5th"): the amounts are the
-            # last turn's. A message with an amount of its own keeps its own.
-            carried = checker(f"{query.earlier} {setting} {part.ask}".strip(), topic, name)
-            if carried is not None and carried.inputs:
-                check = carried
+        if name != "transit" and query.earlier and _lacks_amount(check) and \
+                not _lacks_amount(checker(query.earlier, topic, name)):
+            # A message that asks for the figure of what the last turn told ("so roughly how much do we get back?"
+            # after "we bought 2 suits: 2,600 RMB on the 3rd and 1,900 on the 5th"): the amounts are the last turn's,
+            # when that turn alone names them as purchases or payments. A message with an amount of its own keeps its
+            # own.
+            check = checker(f"{query.earlier} {setting} {part.ask}".strip(), topic, name) or check
         if check is None or (name in done and (not check.given or check.text == done[name])):
             continue
         out[id(part)] = check
         done[name] = check.text
     return out
+
+
+def _lacks_amount(check: ChatCheck | None) -> bool:
+    return check is not None and check.result is not None and "amount" in check.result.missing
 
 
 def _heading(ask: str) -> str:

@@ -54,7 +54,7 @@ ASKS_TO_COMPUTE = {
                          r"quanto .{0,30}(rimbors|restitu|recuper|receb|devolv|reembols|volta)|"
                          r"cuanto .{0,30}recuper|bao nhieu .{0,20}(hoan|lai)|(hoan|lai|duoc) .{0,30}bao nhieu|"
                          r"berapa .{0,30}(kembali|refund|pengembalian|dapat)|"
-                         r"(ได้คืน|คืนภาษี|คืนเงิน).{0,20}(เท่าไร|เท่าไหร่|กี่)|"
+                         r"(ได้คืน|คืนภาษี|คืนเงิน|เงินคืน).{0,20}(เท่าไร|เท่าไหร่|กี่)|"
                          r"كم .{0,30}(ساسترد|استرد|نسترد|يسترد|ساحصل|احصل|استرداد)"),
     "transit": re.compile(r"(when|by when|until when) .{0,20}(leave|exit|depart)|how long can i stay|"
                           r"什么时候.{0,6}(离开|离境|出境|走)|最晚|最迟|几号.{0,4}(走|离)|几时.{0,4}(走|离)|"
