@@ -78,6 +78,10 @@ from bot.query.asks import MAX_ASKS, MAX_READ, split
      "如果佢喺羅湖行路過關入去得唔得，定係要喺西九龍搭高鐵？", 2),
     # Cantonese "A-not-A" without a question mark
     ("大概可以退幾多錢？仲有呀，可唔可以直接入返我香港嘅銀行戶口，我唔想攞一堆人民幣現金返去。", 2),
+    # Russian: a question word after a comma opens an indirect question ("чтобы не спросили, зачем еду"); after a
+    # dash it asks ("… — как потом выкрутиться").
+    ("Как сделать, чтобы на границе не спросили, зачем еду?\n"
+     "И если задержусь дольше 10 дней — как потом выкрутиться", 2),
     # A run-on message: "also" before a clause that asks after a dash, "and" before a request.
     ("what's the last day I can fly out without getting in trouble also thinking of a side trip to Guilin – is that "
      "allowed on this visa free thing and pls rec a good dim sum place near Futian lol", 3),

@@ -81,6 +81,8 @@ _ANYWHERE = re.compile(
     # An auxiliary and its subject after a dash ("a side trip to Guilin – is that allowed on this visa free thing");
     # in German also after a comma ("… nach Guilin – ist das mit dem Transit erlaubt")
     rf"{_DASH_AUX}|"
+    # ... and in Russian a question word after a dash ("И если задержусь дольше 10 дней — как потом выкрутиться")
+    r"\s[-–—]\s*(?:как|где|когда|сколько|можно ли|нужно ли|что делать)\b|"
     r"[,;:–—]\s*(?:ist|sind|kann|konnen|darf|durfen|muss|mussen|geht|gibt)\s+(?:das|es|man|ich|er|sie|wir|ihr|du)\b|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     # a request for information is an ask without a question mark ("…があれば教えてください。", "…도 궁금해요.")
@@ -223,7 +225,8 @@ _ALTERNATIVE = re.compile(r"\s*(?:定系|定是|还是|抑或|或是|或者)")
 # "Gibt es eine Stelle, wo mir jemand hilft?", "Is there a desk, where I can ask?", "Sabes, donde…". A new ask after
 # a bare comma opens with an auxiliary instead ("…, can I also pay cash?"); after "and"/"und" the word may open one.
 _RELATIVE = re.compile(r"[\s¿¡]*(?:wo|was|wie|wann|welche[rsnm]?|where|which|what|who|whom|when|ou|que|qui|donde|"
-                       r"cuando|onde|quando|dove|quale|che|co|gdzie|где|как|когда|какой|какие|куда|который|которая)\b")
+                       r"cuando|onde|quando|dove|quale|che|co|gdzie|где|как|когда|какой|какие|куда|который|которая|"
+                       r"зачем|почему|что|сколько|кто|чем)\b")
 
 
 def _relative_clause(joint: str, right: str) -> bool:
