@@ -13,11 +13,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,9 @@ KEEP_BUILDS = 2
 # Exact search up to here, HNSW above: at 100k chunks flat search costs 14 ms a query on 2 cores against 0.4 ms for
 # HNSW (M=32, efSearch=128) at recall@10 1.0 (evals/scale.py, BENCHMARKS.md). Our corpus is ~5.5k chunks (1.5 ms).
 HNSW_ABOVE = 50_000
+# New texts from which BM25 tokens are made in a child process beside the embedding (``_background_tokens``); an
+# incremental build has a few and makes them here (starting a child costs about 0.1 s).
+BACKGROUND_TOKENS = 2000
 
 Progress = Callable[[int, int], None]
 
@@ -179,6 +185,9 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
 
     previous = _previous(index_dir, embedder.model_id)
     stage("read previous build")
+    # BM25 tokens of new texts: in a low-priority child while the model embeds (see ``_background_tokens``).
+    new_texts = {c.content_hash: c.embed_text for c in chunks if c.content_hash not in previous.tokens}
+    background = _background_tokens(list(new_texts.values())) if len(new_texts) >= BACKGROUND_TOKENS else None
     reuse = previous.vectors
     keys = [vector_key(c) for c in chunks]
     # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
@@ -211,7 +220,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     vectors.add(matrix)
     classifier = train_card_classifier(*_card_training_set(chunks, matrix))
     stage("card classifier")
-    tokens = [previous.tokens.get(c.content_hash) or tuple(tokenize(c.embed_text)) for c in chunks]
+    made = dict(zip(new_texts, _collect(background, list(new_texts.values())), strict=True))
+    tokens = [previous.tokens.get(c.content_hash) or made[c.content_hash] for c in chunks]
     stage("BM25 tokens")
 
     builds = index_dir / "builds"
@@ -249,6 +259,42 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     reused = sum(1 for k in keys if k in reuse)
     stage("write, verify and switch")
     return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest, tuple(stages))
+
+
+def _tokenize_all(texts: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(tokenize(text)) for text in texts]
+
+
+def _lower_priority() -> None:
+    os.nice(19)
+
+
+def _background_tokens(texts: list[str]) -> Future[list[tuple[str, ...]]] | None:
+    """BM25 tokens for ``texts`` made in a forked child at the lowest priority, or None where fork is not available.
+
+    Tokenising a whole corpus (jieba, pure Python) takes about 4.5 s of one core and held the GIL, so a thread would
+    slow the classifier's training beside it. At nice 19 the child takes no time from the two embedding workers; it
+    runs on what they leave idle (start-up, the ends of embedding blocks, and the second core while the classifier
+    trains on one), so its 4.5 s leave the build's critical path (issue #14, BENCHMARKS.md). Forked, not spawned:
+    the child has this process's very tokenizer state (jieba's dictionary and words added to it), so its tokens are
+    the ones made here (tests/test_index.py)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_lower_priority)
+    try:
+        return pool.submit(_tokenize_all, texts)
+    finally:
+        pool.shutdown(wait=False)  # the worker finishes the job, then exits
+
+
+def _collect(background: Future[list[tuple[str, ...]]] | None, texts: list[str]) -> list[tuple[str, ...]]:
+    """The child's tokens, or the same made here when there was no child or it failed (a broken pool, no memory)."""
+    if background is not None:
+        try:
+            return background.result()
+        except (BrokenProcessPool, OSError):
+            pass
+    return _tokenize_all(texts)
 
 
 def _prune(builds: Path, keep: str) -> None:
