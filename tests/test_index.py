@@ -212,15 +212,24 @@ def test_bm25_tokens_made_in_a_background_child_are_the_ones_made_here(hash_sett
 
     monkeypatch.setattr(index_module, "_background_tokens", spy)
     monkeypatch.setattr(index_module, "BACKGROUND_TOKENS", 1)
+    monkeypatch.setattr(index_module, "TOKEN_PART", 7)  # several parts: some may be left to this process
     background = build_index(chunks, CountingEmbedder(), tmp_path / "background").path
-    assert len(started) == 1 and isinstance(started[0], Future)
+    assert len(started) == 1 and all(isinstance(future, Future) for _, future in started[0])
+    assert len(started[0]) > 2
     monkeypatch.setattr(index_module, "BACKGROUND_TOKENS", 10**9)
     here = build_index(chunks, CountingEmbedder(), tmp_path / "here").path
     assert len(started) == 1
     assert (background / "chunks.jsonl").read_bytes() == (here / "chunks.jsonl").read_bytes()
     assert any(json.loads(line)["tokens"] for line in (here / "chunks.jsonl").read_text("utf-8").splitlines())
+    texts = [c.embed_text for c in chunks[:9]]
+    expected = [tuple(index_module.tokenize(t)) for t in texts]
     broken: Future = Future()
+    broken.set_running_or_notify_cancel()  # running: cannot be cancelled, then fails
     broken.set_exception(BrokenProcessPool("the child died"))
-    texts = [c.embed_text for c in chunks[:5]]
-    assert index_module._collect(broken, texts) == index_module._collect(None, texts) \
-        == [tuple(index_module.tokenize(t)) for t in texts]
+    queued: Future = Future()  # never started: cancelled and made here
+    done: Future = Future()
+    done.set_running_or_notify_cancel()
+    done.set_result(expected[6:])
+    parts = [(texts[:3], broken), (texts[3:6], queued), (texts[6:], done)]
+    assert index_module._collect(parts) == index_module._collect([(texts, None)]) == expected
+    assert queued.cancelled()

@@ -187,7 +187,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     stage("read previous build")
     # BM25 tokens of new texts: in a low-priority child while the model embeds (see ``_background_tokens``).
     new_texts = {c.content_hash: c.embed_text for c in chunks if c.content_hash not in previous.tokens}
-    background = _background_tokens(list(new_texts.values())) if len(new_texts) >= BACKGROUND_TOKENS else None
+    texts = list(new_texts.values())
+    background: Parts = _background_tokens(texts) if len(texts) >= BACKGROUND_TOKENS else [(texts, None)]
     reuse = previous.vectors
     keys = [vector_key(c) for c in chunks]
     # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
@@ -220,7 +221,7 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     vectors.add(matrix)
     classifier = train_card_classifier(*_card_training_set(chunks, matrix))
     stage("card classifier")
-    made = dict(zip(new_texts, _collect(background, list(new_texts.values())), strict=True))
+    made = dict(zip(new_texts, _collect(background), strict=True))
     tokens = [previous.tokens.get(c.content_hash) or made[c.content_hash] for c in chunks]
     stage("BM25 tokens")
 
@@ -269,32 +270,45 @@ def _lower_priority() -> None:
     os.nice(19)
 
 
-def _background_tokens(texts: list[str]) -> Future[list[tuple[str, ...]]] | None:
-    """BM25 tokens for ``texts`` made in a forked child at the lowest priority, or None where fork is not available.
+Parts = list[tuple[list[str], Future[list[tuple[str, ...]]] | None]]
+TOKEN_PART = 1000  # texts per job of the child: what is still queued when the classifier is done is made here
 
-    Tokenising a whole corpus (jieba, pure Python) takes about 4.5 s of one core and held the GIL, so a thread would
-    slow the classifier's training beside it. At nice 19 the child takes no time from the two embedding workers; it
-    runs on what they leave idle (start-up, the ends of embedding blocks, and the second core while the classifier
-    trains on one), so its 4.5 s leave the build's critical path (issue #14, BENCHMARKS.md). Forked, not spawned:
-    the child has this process's very tokenizer state (jieba's dictionary and words added to it), so its tokens are
-    the ones made here (tests/test_index.py)."""
+
+def _background_tokens(texts: list[str]) -> Parts:
+    """BM25 tokens for ``texts``, in parts, made by a forked child at the lowest priority (no child where fork is not
+    available: every part's future is None).
+
+    Tokenising a whole corpus (jieba, pure Python) takes about 4.5 s of one core and holds the GIL, so a thread would
+    slow the classifier's training beside it. At nice 19 the child takes almost no time from the two embedding
+    workers; it runs on what they leave idle (start-up, the ends of embedding blocks, and the second core while the
+    classifier trains on one), so its 4.5 s leave the build's critical path (issue #14, BENCHMARKS.md). On a machine
+    busy with other work the child may get nothing: the parts it has not started are then made here (``_collect``).
+    Forked, not spawned: the child has this process's very tokenizer state (jieba's dictionary and words added to
+    it), so its tokens are the ones made here (tests/test_index.py)."""
+    parts = [texts[n : n + TOKEN_PART] for n in range(0, len(texts), TOKEN_PART)]
     if "fork" not in multiprocessing.get_all_start_methods():
-        return None
+        return [(part, None) for part in parts]
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_lower_priority)
     try:
-        return pool.submit(_tokenize_all, texts)
+        return [(part, pool.submit(_tokenize_all, part)) for part in parts]
     finally:
-        pool.shutdown(wait=False)  # the worker finishes the job, then exits
+        pool.shutdown(wait=False)  # the worker finishes what it has, then exits
 
 
-def _collect(background: Future[list[tuple[str, ...]]] | None, texts: list[str]) -> list[tuple[str, ...]]:
-    """The child's tokens, or the same made here when there was no child or it failed (a broken pool, no memory)."""
-    if background is not None:
-        try:
-            return background.result()
-        except (BrokenProcessPool, OSError):
-            pass
-    return _tokenize_all(texts)
+def _collect(parts: Parts) -> list[tuple[str, ...]]:
+    """The tokens of every part, in order: the child's where it made or is making them, the rest made here (parts it
+    has not started, and any part of a child that failed: a broken pool, no memory)."""
+    here = {i for i, (_, future) in reversed(list(enumerate(parts))) if future is None or future.cancel()}
+    made = {i: _tokenize_all(parts[i][0]) for i in sorted(here)}  # while the child ends the part it is making
+    tokens: list[tuple[str, ...]] = []
+    for i, (part, future) in enumerate(parts):
+        if i not in made and future is not None:
+            try:
+                made[i] = future.result()
+            except (BrokenProcessPool, OSError):
+                made[i] = _tokenize_all(part)
+        tokens.extend(made[i])
+    return tokens
 
 
 def _prune(builds: Path, keep: str) -> None:
