@@ -191,3 +191,45 @@ def test_real_model_incremental_build_equals_a_fresh_one(hash_settings, tmp_path
                           fresh.vectors.reconstruct_n(0, fresh.vectors.ntotal))
     assert incremental.classifier is not None and fresh.classifier is not None
     assert np.array_equal(incremental.classifier.weights, fresh.classifier.weights)
+
+
+def test_bm25_tokens_made_in_a_background_child_are_the_ones_made_here(hash_settings, tmp_path, monkeypatch):
+    """Issue #14: a fresh build makes its BM25 tokens in a forked low-priority child while the model embeds; the
+    index must be byte for byte the one whose tokens were made in the build's own process, and a child that fails
+    falls back to making them here."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import bot.build.index as index_module
+
+    chunks = _chunks(hash_settings)
+    started: list[object] = []
+    original = index_module._background_tokens
+
+    def spy(texts):
+        started.append(original(texts))
+        return started[-1]
+
+    monkeypatch.setattr(index_module, "_background_tokens", spy)
+    monkeypatch.setattr(index_module, "BACKGROUND_TOKENS", 1)
+    monkeypatch.setattr(index_module, "TOKEN_PART", 7)  # several parts: some may be left to this process
+    background = build_index(chunks, CountingEmbedder(), tmp_path / "background").path
+    assert len(started) == 1 and all(isinstance(future, Future) for _, future in started[0])
+    assert len(started[0]) > 2
+    monkeypatch.setattr(index_module, "BACKGROUND_TOKENS", 10**9)
+    here = build_index(chunks, CountingEmbedder(), tmp_path / "here").path
+    assert len(started) == 1
+    assert (background / "chunks.jsonl").read_bytes() == (here / "chunks.jsonl").read_bytes()
+    assert any(json.loads(line)["tokens"] for line in (here / "chunks.jsonl").read_text("utf-8").splitlines())
+    texts = [c.embed_text for c in chunks[:9]]
+    expected = [tuple(index_module.tokenize(t)) for t in texts]
+    broken: Future = Future()
+    broken.set_running_or_notify_cancel()  # running: cannot be cancelled, then fails
+    broken.set_exception(BrokenProcessPool("the child died"))
+    queued: Future = Future()  # never started: cancelled and made here
+    done: Future = Future()
+    done.set_running_or_notify_cancel()
+    done.set_result(expected[6:])
+    parts = [(texts[:3], broken), (texts[3:6], queued), (texts[6:], done)]
+    assert index_module._collect(parts) == index_module._collect([(texts, None)]) == expected
+    assert queued.cancelled()

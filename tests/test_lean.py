@@ -382,3 +382,67 @@ def test_equal_length_texts_are_batched_and_get_their_vectors_alone(tiny, monkey
     assert sorted(calls) == [(1, 4), (1, 5), (1, 6), (2, 5)]
     for text, vector in zip(texts, together, strict=True):
         assert np.array_equal(embedder.embed_queries([text])[0], vector)
+
+
+def test_texts_with_the_same_token_ids_are_run_once_with_the_vector_they_get_alone(tiny, monkeypatch):
+    """Issue #14: texts whose token ids agree (documents that share their first tokens; a text given twice) are run
+    through the model once and the vector is copied; each is still bit for bit the vector it gets alone."""
+    export = tiny[0]
+    embedder = OnnxEmbedder(export, "tiny@onnx-int8-row-doc4", workers=2, document_tokens=4)
+    rows: list[int] = []
+    for one in embedder._sessions:
+        original = one.run
+
+        def counted(names, feed, _run=original):
+            rows.append(feed["input_ids"].shape[0])
+            return _run(names, feed)
+
+        monkeypatch.setattr(one, "run", counted, raising=False)
+    documents = ["tax refund luohu", "tax refund", "tax port", "refund", "tax", "refund"]  # 4 tokens: d: + 1 word
+    together = embedder.embed_documents(documents)
+    assert sum(rows) == 2  # "tax ..." x 3 and "refund" x 2: two distinct id sequences
+    rows.clear()
+    alone = np.vstack([embedder.embed_documents([d]) for d in documents])
+    assert sum(rows) == len(documents) and np.array_equal(together, alone)
+    queries = ["tax refund", "alipay", "tax refund", "tax refund"]
+    rows.clear()
+    vectors = embedder.embed_queries(queries)
+    assert sum(rows) == 2 and np.array_equal(vectors[0], vectors[3])
+    assert np.array_equal(vectors, np.vstack([embedder.embed_queries([q]) for q in queries]))
+
+
+def test_one_quantiser_pass_gives_the_bytes_of_divide_round_and_shift():
+    """``row_int8`` quantises each row with one ``QuantizeLinear`` (issue #14: fewer passes); it must give the very
+    bytes of ``round(x / scale) + 128`` by Div, Round, Add and Cast, halfway values (round half to even) and the
+    row's largest value (127) included, or the index's vectors would change under the same model id."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from bot.build.onnx_export import _round_rows
+
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((3, 4, 32)) * rng.uniform(0.01, 50, (3, 4, 1))).astype(np.float32)
+    x[0, 0, :8] = [127, 0.5, 1.5, 2.5, -0.5, -1.5, -126.5, 126.5]  # scale 1: exact halves
+    x[1, 1] = 0.0  # an all-zero row (the graph's scale is then tiny, never zero)
+    scale = np.maximum(np.abs(x).max(axis=-1, keepdims=True), np.float32(1e-30)) / np.float32(127)
+    constants = [numpy_helper.from_array(np.array(128, np.uint8), "rowq_zero_u8"),
+                 numpy_helper.from_array(np.array(128.0, np.float32), "rowq_128"),
+                 numpy_helper.from_array(np.array([-1], np.int64), "rowq_rows")]
+
+    def run(opset_of_rewrite: int) -> np.ndarray:
+        graph = helper.make_graph(
+            _round_rows("x", "scale", "q", "t", opset_of_rewrite), "rows",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", "s", 32]),
+             helper.make_tensor_value_info("scale", TensorProto.FLOAT, ["b", "s", 1])],
+            [helper.make_tensor_value_info("q", TensorProto.UINT8, ["b", "s", 32])], constants)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        kinds = {n.op_type for n in model.graph.node}
+        assert ("QuantizeLinear" in kinds) == (opset_of_rewrite >= 13)
+        session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        return session.run(None, {"x": x, "scale": scale})[0]
+
+    one_pass, four_passes = run(17), run(12)
+    assert np.array_equal(one_pass, four_passes)
+    assert list(one_pass[0, 0, :8]) == [255, 128, 130, 130, 128, 126, 2, 254]
+    assert np.array_equal(one_pass.astype(np.float32) - 128, np.round(x / scale))  # numpy rounds half to even too

@@ -113,3 +113,25 @@ def test_build_vectors_do_not_depend_on_threads_or_neighbours(bot):
     documents = [f"{q}\n{q} — see the answer card." for q in questions]
     alone = np.vstack([embedder.embed_documents([d]) for d in documents])
     assert np.array_equal(embedder.embed_documents(documents), alone)
+
+
+def test_the_index_vectors_are_what_the_build_embedder_gives_now(bot):
+    """The index records the model id, not the code that ran the model: a change to the graph or the embedder that
+    moved a vector would leave an index in use that no fresh build reproduces. Issue #14's speed-ups (one quantiser
+    pass, joined products, texts run once per token ids) must keep every vector bit for bit: a sample of the index's
+    rows, example questions and documents alike, embedded again by what `bot index` runs now."""
+    from bot.build.chunk import embedding_input
+    from bot.build.embed import load_embedder
+
+    index = bot.snapshot.index
+    embedder = load_embedder(bot.settings, build=True)
+    if index.manifest.get("model_id") != embedder.model_id:
+        pytest.skip("the index was made by another embedder")
+    rows = list(range(0, len(index.chunks), 37))
+    for side in ("query", "document"):
+        mine = [(row, text) for row in rows for kind, text in [embedding_input(index.chunks[row])] if kind == side]
+        assert len(mine) > 10
+        embed = embedder.embed_queries if side == "query" else embedder.embed_documents
+        again = embed([text for _, text in mine])
+        stored = np.vstack([index.vectors.reconstruct(row) for row, _ in mine])
+        assert np.array_equal(again, stored), side

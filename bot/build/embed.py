@@ -168,8 +168,10 @@ DOCUMENT_TOKENS = 24
 # cap's, so an index made with those is rebuilt.
 ROW_ID = f"@onnx-int8-row-doc{DOCUMENT_TOKENS}"
 # Tokens per ONNX call when texts are batched: big enough for the int8 kernels to run at full speed (a question of
-# 27 tokens alone runs at about 40 % of the per-token rate of a batch), small enough to keep activations in cache.
-BATCH_TOKENS = 2048
+# 27 tokens alone runs at about 40 % of the per-token rate of a batch), small enough to keep activations in cache:
+# 1,024 took 2-4 % less CPU than 2,048 on 1,000 example questions (4,096 and 8,192 more; BENCHMARKS.md "#14: index
+# build, fewer passes"). A vector does not depend on it.
+BATCH_TOKENS = 1024
 
 
 class OnnxEmbedder:
@@ -281,9 +283,17 @@ class OnnxEmbedder:
             return out
         encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
         ids = [e.ids if cap is None else _capped(e.ids, e.special_tokens_mask, cap) for e in encodings]
+        # Texts whose token ids are the same (documents whose first DOCUMENT_TOKENS tokens agree: 39 of an index
+        # build's 1,630) are run once and the vector copied: a vector depends on its ids alone (see the docstring).
+        first: dict[tuple[int, ...], int] = {}
+        copies: list[tuple[int, int]] = []
         by_length: dict[int, list[int]] = {}
         for row, row_ids in enumerate(ids):
-            by_length.setdefault(len(row_ids), []).append(row)
+            seen = first.setdefault(tuple(row_ids), row)
+            if seen != row:
+                copies.append((row, seen))
+            else:
+                by_length.setdefault(len(row_ids), []).append(row)
         batches: list[list[int]] = []  # longest first, so the last batches left to share out are short ones
         for length, rows in sorted(by_length.items(), reverse=True):
             step = max(1, BATCH_TOKENS // length)
@@ -308,6 +318,8 @@ class OnnxEmbedder:
         else:
             for batch in batches:
                 run(batch)
+        for row, seen in copies:
+            out[row] = out[seen]
         return out
 
     def _vector(self, hidden: np.ndarray) -> np.ndarray:

@@ -13,11 +13,14 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,9 @@ KEEP_BUILDS = 2
 # Exact search up to here, HNSW above: at 100k chunks flat search costs 14 ms a query on 2 cores against 0.4 ms for
 # HNSW (M=32, efSearch=128) at recall@10 1.0 (evals/scale.py, BENCHMARKS.md). Our corpus is ~5.5k chunks (1.5 ms).
 HNSW_ABOVE = 50_000
+# New texts from which BM25 tokens are made in a child process beside the embedding (``_background_tokens``); an
+# incremental build has a few and makes them here (starting a child costs about 0.1 s).
+BACKGROUND_TOKENS = 2000
 
 Progress = Callable[[int, int], None]
 
@@ -179,6 +185,10 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
 
     previous = _previous(index_dir, embedder.model_id)
     stage("read previous build")
+    # BM25 tokens of new texts: in a low-priority child while the model embeds (see ``_background_tokens``).
+    new_texts = {c.content_hash: c.embed_text for c in chunks if c.content_hash not in previous.tokens}
+    texts = list(new_texts.values())
+    background: Parts = _background_tokens(texts) if len(texts) >= BACKGROUND_TOKENS else [(texts, None)]
     reuse = previous.vectors
     keys = [vector_key(c) for c in chunks]
     # Each distinct (side, text) is embedded once (issue #14); every vector depends on its text alone (the ONNX
@@ -211,7 +221,8 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     vectors.add(matrix)
     classifier = train_card_classifier(*_card_training_set(chunks, matrix))
     stage("card classifier")
-    tokens = [previous.tokens.get(c.content_hash) or tuple(tokenize(c.embed_text)) for c in chunks]
+    made = dict(zip(new_texts, _collect(background), strict=True))
+    tokens = [previous.tokens.get(c.content_hash) or made[c.content_hash] for c in chunks]
     stage("BM25 tokens")
 
     builds = index_dir / "builds"
@@ -249,6 +260,55 @@ def build_index(chunks: Sequence[Chunk], embedder: Embedder, index_dir: Path,
     reused = sum(1 for k in keys if k in reuse)
     stage("write, verify and switch")
     return BuildReport(final, len(chunks), len(todo), reused, time.perf_counter() - start, digest, tuple(stages))
+
+
+def _tokenize_all(texts: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(tokenize(text)) for text in texts]
+
+
+def _lower_priority() -> None:
+    os.nice(19)
+
+
+Parts = list[tuple[list[str], Future[list[tuple[str, ...]]] | None]]
+TOKEN_PART = 1000  # texts per job of the child: what is still queued when the classifier is done is made here
+
+
+def _background_tokens(texts: list[str]) -> Parts:
+    """BM25 tokens for ``texts``, in parts, made by a forked child at the lowest priority (no child where fork is not
+    available: every part's future is None).
+
+    Tokenising a whole corpus (jieba, pure Python) takes about 4.5 s of one core and holds the GIL, so a thread would
+    slow the classifier's training beside it. At nice 19 the child takes almost no time from the two embedding
+    workers; it runs on what they leave idle (start-up, the ends of embedding blocks, and the second core while the
+    classifier trains on one), so its 4.5 s leave the build's critical path (issue #14, BENCHMARKS.md). On a machine
+    busy with other work the child may get nothing: the parts it has not started are then made here (``_collect``).
+    Forked, not spawned: the child has this process's very tokenizer state (jieba's dictionary and words added to
+    it), so its tokens are the ones made here (tests/test_index.py)."""
+    parts = [texts[n : n + TOKEN_PART] for n in range(0, len(texts), TOKEN_PART)]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [(part, None) for part in parts]
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_lower_priority)
+    try:
+        return [(part, pool.submit(_tokenize_all, part)) for part in parts]
+    finally:
+        pool.shutdown(wait=False)  # the worker finishes what it has, then exits
+
+
+def _collect(parts: Parts) -> list[tuple[str, ...]]:
+    """The tokens of every part, in order: the child's where it made or is making them, the rest made here (parts it
+    has not started, and any part of a child that failed: a broken pool, no memory)."""
+    here = {i for i, (_, future) in reversed(list(enumerate(parts))) if future is None or future.cancel()}
+    made = {i: _tokenize_all(parts[i][0]) for i in sorted(here)}  # while the child ends the part it is making
+    tokens: list[tuple[str, ...]] = []
+    for i, (part, future) in enumerate(parts):
+        if i not in made and future is not None:
+            try:
+                made[i] = future.result()
+            except (BrokenProcessPool, OSError):
+                made[i] = _tokenize_all(part)
+        tokens.extend(made[i])
+    return tokens
 
 
 def _prune(builds: Path, keep: str) -> None:
