@@ -272,6 +272,7 @@ def _lower_priority() -> None:
 
 Parts = list[tuple[list[str], Future[list[tuple[str, ...]]] | None]]
 TOKEN_PART = 1000  # texts per job of the child: what is still queued when the classifier is done is made here
+TOKEN_WAIT = 60.0  # seconds to wait for a part the child is making (about 0.5 s of work) before making it here
 
 
 def _background_tokens(texts: list[str]) -> Parts:
@@ -304,8 +305,9 @@ def _collect(parts: Parts) -> list[tuple[str, ...]]:
     for i, (part, future) in enumerate(parts):
         if i not in made and future is not None:
             try:
-                made[i] = future.result()
-            except (BrokenProcessPool, OSError):
+                # Never wait on the child for ever: a child that hangs (a lock held at the fork) costs one part here.
+                made[i] = future.result(timeout=TOKEN_WAIT)
+            except (BrokenProcessPool, OSError, TimeoutError):
                 made[i] = _tokenize_all(part)
         tokens.extend(made[i])
     return tokens
