@@ -405,16 +405,12 @@ def test_a_subject_decline_beyond_the_cap_is_declined_in_its_line_not_sent_back(
     assert "Not covered in this answer" not in answer.text
 
 
-def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
-    """"Jetzt hat die Airline unseren Flug am 14. gestrichen…" goes on about the trip of the turn before: the transit
-    checker reads that turn first (its arrival is the first date); a refund checker does not."""
+def _stub_curated(topics: dict[str, str], lang: str):  # type: ignore[no-untyped-def]
+    """A curated answerer that answers each ask from its first hit, with the card id as its text (compose tests)."""
     from types import SimpleNamespace
 
-    from bot.answer.compose import compose
     from bot.answer.curated import Context
-    from bot.schema import Answer, Citation, Hit
-
-    topics = {"transit-extend-stay": "transit", "refund-how-much": "tax_refund"}
+    from bot.schema import Answer, Citation
 
     class Curated:
         def __init__(self) -> None:
@@ -422,10 +418,24 @@ def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
 
         def answer(self, ctx: Context) -> Answer:
             c = ctx.hits[0].chunk.doc_id
-            return Answer("…", "de", card_ids=(c,), citations=(Citation(c, "", c, "x"),))
+            return Answer("…", lang, card_ids=(c,), citations=(Citation(c, "", c, "x"),))
 
         def card_text(self, card: SimpleNamespace, lang: str) -> list[str]:
             return [card.card_id]
+
+    return Curated()
+
+
+def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
+    """"Jetzt hat die Airline unseren Flug am 14. gestrichen…" goes on about the trip of the turn before: the transit
+    checker reads that turn first (its arrival is the first date); a refund checker does not."""
+    from types import SimpleNamespace
+
+    from bot.answer.compose import compose
+    from bot.answer.curated import Context
+    from bot.schema import Hit
+
+    topics = {"transit-extend-stay": "transit", "refund-how-much": "tax_refund"}
 
     def retrieve(ask):  # type: ignore[no-untyped-def]
         card = "refund-how-much" if "Steuer" in ask.text else "transit-extend-stay"
@@ -439,7 +449,7 @@ def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
     earlier = "Wir landen am 5. Januar 2027 in Shenzhen und fliegen am 14. Januar weiter nach Bangkok."
     q = understand("Jetzt hat die Airline unseren Flug am 14. gestrichen, der nächste geht erst am 17. Januar. Was "
                    "müssen wir jetzt tun? Und wie viel Steuer bekomme ich auf 3000 RMB zurück?", [earlier])
-    compose(q, retrieve, Curated(), checker, None)  # type: ignore[arg-type]
+    compose(q, retrieve, _stub_curated(topics, "de"), checker, None)  # type: ignore[arg-type]
     assert read["transit"].startswith(earlier) and "17. Januar" in read["transit"]
     assert earlier not in read["refund"]
 
@@ -471,21 +481,10 @@ def test_a_figure_asked_about_the_last_turns_purchases_is_computed_on_them(earli
     from bot.checks.chat import check_question
     from bot.checks.rules import load_rules
     from bot.config import PROJECT_ROOT
-    from bot.schema import Answer, Citation, Hit
+    from bot.schema import Hit
 
     rules = load_rules(PROJECT_ROOT / "corpus")
     topics = {"refund-how-much": "tax_refund", "refund-baoan-airport": "tax_refund"}
-
-    class Curated:
-        def __init__(self) -> None:
-            self.cards = {c: SimpleNamespace(card_id=c, topic=t) for c, t in topics.items()}
-
-        def answer(self, ctx: Context) -> Answer:
-            c = ctx.hits[0].chunk.doc_id
-            return Answer("…", "en", card_ids=(c,), citations=(Citation(c, "", c, "x"),))
-
-        def card_text(self, card: SimpleNamespace, lang: str) -> list[str]:
-            return [card.card_id]
 
     def retrieve(ask):  # type: ignore[no-untyped-def]
         card = "refund-how-much" if "how much" in ask.text else "refund-baoan-airport"
@@ -496,5 +495,5 @@ def test_a_figure_asked_about_the_last_turns_purchases_is_computed_on_them(earli
 
     q = understand("so roughly how much do we get back? both are 13% VAT goods. And where is the customs point at "
                    "the airport?", [earlier])
-    text = compose(q, retrieve, Curated(), checker, rules).text  # type: ignore[arg-type]
+    text = compose(q, retrieve, _stub_curated(topics, "en"), checker, rules).text  # type: ignore[arg-type]
     assert ("405" in text) == computed

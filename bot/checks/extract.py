@@ -200,15 +200,8 @@ def _vat_mentions(t: Text) -> list[tuple[int, int]]:
 
 def find_vat_rate(t: Text) -> int | None:
     """13 or 9 when written next to a VAT word in the same clause ("13% VAT", "税率9%"); other rates are not ours."""
-    for m in _PERCENT.finditer(t.folded):
-        rate = to_int(m.group(1) or m.group(2))
-        if rate not in _VAT_RATES:
-            continue
-        for word in _VAT_WORD.finditer(t.folded, max(0, m.start() - 20), m.end() + 20):
-            lo, hi = (word.end(), m.start()) if word.start() < m.start() else (m.end(), word.start())
-            if not CLAUSE_END.search(t.folded, lo, hi):
-                return rate
-    return None
+    mentions = _vat_mentions(t)
+    return mentions[0][1] if mentions else None
 
 
 _DAY_COUNT = re.compile(
