@@ -287,8 +287,7 @@ def visa_free_first(hits: Sequence[Hit], rules: RuleBook, nationality: str | Non
             return list(hits)
     elif ids[0] not in SCHEME_CARDS or TRANSIT_SCHEME.search(fold(text)):
         return list(hits)
-    ordered = [free, *[h for h in hits if h is not free]]
-    return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+    return _first(hits, free)
 
 
 # A refund question that names the port it leaves by is answered for that port: "crossing at Shenzhen Bay on the
@@ -309,9 +308,12 @@ def at_named_port(hits: Sequence[Hit], text: str, lang: str, rules: RuleBook) ->
     if not wanted or top in wanted:
         return list(hits)
     card = next((h for h in hits if h.chunk.doc_id in wanted), None)
-    if card is None:
-        return list(hits)
-    ordered = [card, *[h for h in hits if h is not card]]
+    return list(hits) if card is None else _first(hits, card)
+
+
+def _first(hits: Sequence[Hit], hit: Hit) -> list[Hit]:
+    """``hits`` with ``hit`` moved to the top, ranks renumbered."""
+    ordered = [hit, *[h for h in hits if h is not hit]]
     return [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
 
 
