@@ -66,9 +66,9 @@ def check_refund(query: RefundQuery, rules: RuleBook, today: date) -> CheckResul
     # Several purchases: one below the minimum does not count, the others still do (it fails the refund only when
     # no purchase reaches the minimum). The minimum is per store and day, so purchases are never added up for it.
     counted = [(amount, rate) for amount, rate in purchases if amount >= minimum]
+    alone = len(purchases) > 1 and bool(counted)  # a purchase below the minimum beside others that count
     for amount, _ in purchases:
         ok = amount >= minimum
-        alone = len(purchases) > 1 and counted
         findings.append(Finding("refund.amount_ok" if ok else "refund.amount_below_one" if alone
                                 else "refund.amount_below", "ok" if ok else "info" if alone else "fail",
                                 {"amount": amount, "minimum": minimum, "on": on}))
@@ -157,7 +157,7 @@ def _several(purchases: list[tuple[Decimal, int | None]], method: str | None, r:
         found.append(Finding("refund.total_both", "ok", {"count": len(purchases), "amount": spent,
                                                            "net13": total[13], "net9": total[9]}))
     top = max(total.values())
-    if top > cap:
+    if top > cap:  # the cap read on the total: what one counter pays out for the forms shown together
         found.append(Finding("refund.transfer_only", "warn" if method == "cash" else "info", {"cap": cap, "net": top}))
     else:
         found.append(Finding("refund.cash_or_transfer", "info", {"cap": cap}))
