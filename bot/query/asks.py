@@ -96,7 +96,8 @@ _ANYWHERE = re.compile(
     r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
     r"\b(?:bao nhieu|o dau|the nao|duoc khong|co duoc|khong|chua|nao|gi)\s*$|"
-    # Vietnamese "có nên …" (should I …) and "… không hay …" (… or …?) ask wherever they stand
+    # Vietnamese "có nên …" (should I …), "… không hay …" (… or …?), "ở đâu", "bao nhiêu", "khi nào", "lúc nào" ask
+    # wherever they stand (folded: without accents)
     r"\bco nen\b|\bkhong hay\b|\bo dau\b|\bbao nhieu\b|\bkhi nao\b|\bluc nao\b|"
     # Chinese (folded to Simplified) incl. Cantonese, Japanese, Korean, Thai, Arabic: particles and wh-words
     # "A-not-A" asks in Chinese: "可唔可以", "得唔得", "係唔係" (Cantonese), "好不好", "去没去"; "呢" asks, except
