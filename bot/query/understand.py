@@ -118,12 +118,7 @@ def understand(text: str, history: Sequence[str] = (), lang: str | None = None, 
         # A topic named before the asks ("Cho mình hỏi về hoàn thuế. … 2. Làm thủ tục ở sân bay được không?") is the
         # context of an ask that has none of its own.
         topic = next((j for j, s in enumerate(parts) if s.topic), None)
-        asks = tuple(Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore),
-                         _context(parts, i, lang, restore, earlier)
-                         or (for_retrieval(parts[topic].text, lang, restore) if topic is not None and topic < i
-                             else None),
-                         for_retrieval(parts[i - 1].text, lang, restore) if i else None,
-                         _lead(parts, i, lang, restore), passport(parts[i].text, lang)) for i in kept)
+        asks = tuple(_ask(parts, i, topic, lang, restore, earlier) for i in kept)
     return Query(text, lang, for_retrieval(text, lang, restore), asks, background, dropped, previous, foreign,
                  passport(text, lang) or (passport(previous, lang) if previous else None), earlier)
 
@@ -175,18 +170,26 @@ def points_back(text: str) -> bool:
     return _ANAPHOR.search(fold(text)) is not None
 
 
-def _lead(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None) -> str | None:
+def _ask(parts: Sequence[Segment], i: int, topic: int | None, lang: str, restore: Restorer | None,
+         earlier: str | None) -> Ask:
+    """Ask ``i`` of the message's segments, with what to read it with (the sentence before it read once)."""
+    before = for_retrieval(parts[i - 1].text, lang, restore) if i else None
+    context = _context(parts, i, lang, restore, earlier) or (
+        for_retrieval(parts[topic].text, lang, restore) if topic is not None and topic < i else None)
+    return Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore), context, before,
+               before if _leads(parts, i) else None, passport(parts[i].text, lang))
+
+
+def _leads(parts: Sequence[Segment], at: int) -> bool:
     """A short ask right after a sentence that tells what happened ("…la app da errore. Come facciamo?", "…私は楽天の
     デビットカードしか持っていません。これでも利用できますか？") is about that sentence alone: its own words rank
     generic cards (setting up Alipay, cash), and the sentence before that one (the trip) pulls in others. After an
     ask, only an ask of at most BARE_FOLLOW_ON_WORDS words ("多久之内？") is read with it; a longer one ("Se no, che
     alternative abbiamo?") says what it asks: no lead."""
     if at == 0 or not is_short(parts[at].text):
-        return None
+        return False
     before = parts[at - 1]
-    if is_short(before.text) or (before.is_ask and size_in_words(parts[at].text) > BARE_FOLLOW_ON_WORDS):
-        return None
-    return for_retrieval(before.text, lang, restore)
+    return not (is_short(before.text) or (before.is_ask and size_in_words(parts[at].text) > BARE_FOLLOW_ON_WORDS))
 
 
 def _context(parts: Sequence[Segment], at: int, lang: str, restore: Restorer | None,
