@@ -276,6 +276,14 @@ def test_ecny_anonymous_limits(rules: RuleBook, amount: str, spent: str | None, 
     assert key in keys(check_payment(query, rules))
 
 
+def test_several_card_payments_add_up_their_fees(rules: RuleBook) -> None:
+    # each payment is charged on its own: 199 has none, 201 pays 6.03, 3,000 pays 90; the limit is the largest's
+    query = PaymentQuery(Decimal(199), "CNY", "alipay_wechat_card", others=(Decimal(201), Decimal(3000)))
+    result = check_payment(query, rules)
+    assert result.values["card_fee"] == Decimal("96.03")
+    assert keys(result).count("payment.card_fee") == 2 and "payment.card_within" in keys(result)
+
+
 def test_payment_without_method_covers_both(rules: RuleBook) -> None:
     result = check_payment(PaymentQuery(Decimal(2500)), rules)
     assert {"payment.card_fee", "payment.ecny_over"} <= set(keys(result))

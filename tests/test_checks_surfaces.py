@@ -61,6 +61,15 @@ def test_missing_input_is_named_in_the_askers_language(rules: RuleBook) -> None:
     assert "金额" in check.text
 
 
+def test_an_ask_answered_by_the_figure_card_is_computed_in_any_words(rules: RuleBook) -> None:
+    """"En hoeveel krijg ik ongeveer terug?" (Dutch, answered in English) names no purchase and asks in words we do
+    not list: answered by the card about the figure (``COMPUTING_CARDS``), it is computed on the amount given."""
+    text = "Ik heb een tax free formulier voor een smartwatch van 4.000 RMB (13% btw). En hoeveel krijg ik terug?"
+    assert check_question(text, "en", "tax_refund", rules, TODAY, "refund") is None
+    check = check_question(text, "en", "tax_refund", rules, TODAY, "refund", asked=True)
+    assert check is not None and check.given and "360" in check.text
+
+
 def test_impossible_date_gets_a_clear_message(rules: RuleBook) -> None:
     check = check_question("I arrive on 31 February 2027 with a US passport", "en", "transit", rules, TODAY)
     assert check is not None and check.error is not None

@@ -84,7 +84,10 @@ AMOUNTS = [
     Case("fr", "Achat de 1 234,5 yuans", {"amounts": (cny("1234.5"),)}),
     Case("es", "Compré por 1.500 euros y 300 yuanes", {"amounts": (Money(Decimal(1500), "EUR"), cny("300"))}),
     Case("de", "Ich habe 1.234,56 € bezahlt", {"amounts": (Money(Decimal("1234.56"), "EUR"),)}),
-    Case("en", "The receipt says 1.200 RMB", {"amounts": (cny("1.2"),)}),  # a point is a decimal point in English
+    # Three digits after the point of a yuan amount group thousands in any language (yuan have two decimals): a
+    # Dutch or Turkish message, read as English, writes "4.000 RMB"; a bare number keeps the English decimal point.
+    Case("en", "The receipt says 1.200 RMB", {"amounts": (cny("1200"),)}),
+    Case("en", "The receipt says 1.25 RMB", {"amounts": (cny("1.25"),)}),
     Case("de", "Der Beleg: 1.200 RMB", {"amounts": (cny("1200"),)}),  # and a thousands separator in German
     Case("en", "I spent 1200 on clothes, how much refund?", {"amounts": (Money(Decimal(1200), ""),)}),
     Case("zh-Hans", "我买了3件衣服，花了1200，能退税吗", {"amounts": (Money(Decimal(1200), ""),)}),
@@ -235,7 +238,26 @@ LATER = [
     Case("en", "paid 12.50 on 3 December", {"whens": (When(DEC3, None),)}),  # money, not a time
 ]
 
-ALL = [*EXAMPLES, *AMOUNTS, *NOT_AMOUNTS, *DATES, *BAD_DATES, *PLACES, *OTHER, *LATER]
+# Seventh round's blind development messages (BENCHMARKS "Seventh round"): passports, day-first dates, pieces.
+SEVENTH = [
+    # "Aussie" is a passport; Hong Kong, a stop in another sentence, is not the passport the word names
+    Case("en", "G'day. Aussie passport, solo trip in April. Plan is:\nSydney -> HK (fly, 3 nights in HK)",
+         {"nationality": "AU"}),
+    Case("en", "My passport is in the safe. Then on to HK.", {"nationality": None}),
+    # a Chinese citizen asking for a colleague: the colleague's passport counts
+    Case("zh-Hans", "我自己是中国人不用管，主要问同事：一个德国护照", {"nationality": "DE"}),
+    # German and Russian day-first dates with a closing dot; a day after a written year follows that year
+    Case("de", "Kauf am 2. September 2026, Rückflug am 28.11., evtl. 5.12.",
+         {"whens": (at(date(2026, 9, 2)), at(date(2026, 11, 28)), at(date(2026, 12, 5)))}),
+    Case("de", "Die Uhr kostet 3.500 RMB", {"amounts": (cny("3500"),), "whens": ()}),
+    # a price per piece with a count of pieces: what is paid for all of them
+    Case("ru", "Куплю два айфона по 9 999 юаней каждый", {"amounts": (cny("19998"),)}),
+    Case("it", "due foulard di seta da 450 RMB l'uno", {"amounts": (cny("900"),)}),
+    Case("en", "I bought 2 bags at 300 RMB each", {"amounts": (cny("600"),)}),
+    Case("fr", "deux restos à 180 et 260 RMB", {"amounts": (cny("260"),)}),  # two prices, not two of one
+]
+
+ALL = [*EXAMPLES, *AMOUNTS, *NOT_AMOUNTS, *DATES, *BAD_DATES, *PLACES, *OTHER, *LATER, *SEVENTH]
 
 
 @pytest.mark.parametrize("case", ALL, ids=[f"{c.lang}:{c.text[:40]}" for c in ALL])
@@ -374,6 +396,10 @@ def test_a_return_ticket_in_words_ends_the_trip_where_it_began(text, lang, route
     ("I bought a watch for 30,000 RMB, the refund would be about 2,700 RMB, can I get it in cash?", "en",
      [(30000, None)]),  # the refund named before a figure: not a purchase
     ("Is the cash cap 20,000 RMB? I bought a bag for 3,000 RMB.", "en", [(3000, None)]),  # a rule figure is no purchase
+    # a list of purchases: every line with an amount is one, a bare 13% or 9% on its line is its rate
+    ("深圳での買い物の還付額\n・化粧品 1,680元（A店、3/12）増値税13%\n・お茶 860元（B店、3/12）9%らしい\n"
+     "・C店で3/12に120元", "ja", [(1680, 13), (860, 9), (120, None)]),
+    ("Plan:\n- 3 Apr land SZX\n- 2 nights, hotel 900 RMB", "en", []),  # no purchase, no VAT: a list is no shopping
 ])
 def test_purchases_with_their_vat_rates(text: str, lang: str, purchases: list[tuple[int, int | None]]) -> None:
     found = extract(text, lang, date(2026, 12, 7))

@@ -227,7 +227,7 @@ def test_a_later_ask_with_inputs_of_its_own_gets_its_own_computation():
     from bot.checks.chat import ChatCheck
     from bot.schema import Answer
 
-    def checker(text: str, topic: str | None, only: str | None) -> ChatCheck:
+    def checker(text: str, topic: str | None, only: str | None, *_: object) -> ChatCheck:
         dated = "March" in text
         return ChatCheck("refund", "late: no refund" if dated else "about 162 RMB back", given=True,
                          inputs=dated or "1,800" in text)
@@ -285,6 +285,23 @@ def test_a_numbered_list_of_asks_keeps_its_item_without_a_question_mark():
     # A numbered line in a message whose list does not ask stays background.
     assert split("1) We land on 3 Jan. 2) We leave on 9 Jan. Where is the refund counter?")[0] == [
         "Where is the refund counter?"]
+
+
+def test_list_items_under_a_question_are_asks_read_with_it():
+    """"Which number do they go to if:" and a list of situations: each item is an ask, read with the question it
+    completes (its lead); "Je voulais savoir:" before a list of questions adds nothing to them; legs after "Plan:" are
+    no asks."""
+    query = understand("Cheat sheet for my parents. Which number or counter do they go to if:\n"
+                       "- a taxi driver won't take their cash\n- Dad's heart plays up\n- they lose a passport")
+    assert [a.lead for a in query.asks] == ["Which number or counter do they go to if:"] * 3
+    query = understand("Nomor apa yang harus saya telpon kalau:\n1) mau tanya soal izin tinggal\n"
+                       "2) ada kebakaran di apartemen\n3) toko nolak uang tunai saya")
+    assert len(query.asks) == 3 and all(a.lead for a in query.asks)
+    query = understand("Je voulais savoir:\n- est-ce que je peux payer avec ma carte ?\n"
+                       "- quels sont les frais Alipay ?\n- c'est quoi les étapes de la détaxe ?")
+    assert len(query.asks) == 3 and not any(a.lead for a in query.asks)
+    assert split("Plan is:\n- 2 Apr: HK -> Futian\n- 11 Apr: Guilin -> Bangkok\nIs Guilin allowed?")[0] == [
+        "Is Guilin allowed?"]
 
 
 def test_a_day_of_the_month_does_not_end_a_sentence():
@@ -443,7 +460,7 @@ def test_the_transit_checker_reads_the_trip_told_in_the_last_turn():
 
     read: dict[str, str] = {}
 
-    def checker(text, topic, only):  # type: ignore[no-untyped-def]
+    def checker(text, topic, only, *_):  # type: ignore[no-untyped-def]
         read[only] = text
 
     earlier = "Wir landen am 5. Januar 2027 in Shenzhen und fliegen am 14. Januar weiter nach Bangkok."
@@ -490,7 +507,7 @@ def test_a_figure_asked_about_the_last_turns_purchases_is_computed_on_them(earli
         card = "refund-how-much" if "how much" in ask.text else "refund-baoan-airport"
         return Context(ask.text, "en", (Hit(SimpleNamespace(doc_id=card, kind="card"), 1.0, 1, card_probability=0.9),))  # type: ignore[arg-type]
 
-    def checker(text, topic, only):  # type: ignore[no-untyped-def]
+    def checker(text, topic, only, *_):  # type: ignore[no-untyped-def]
         return check_question(text, "en", topic, rules, date(2026, 12, 7), only)
 
     q = understand("so roughly how much do we get back? both are 13% VAT goods. And where is the customs point at "

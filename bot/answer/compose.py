@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.answer.curated import SUBJECT_DECLINES, Context, CuratedAnswerer
-from bot.checks.chat import TOPIC_CHECKER, ChatCheck, check_citations
+from bot.checks.chat import COMPUTING_CARDS, TOPIC_CHECKER, ChatCheck, check_citations
 from bot.checks.rules import RuleBook
 from bot.messages import message
 from bot.query import Ask, Query, points_back
@@ -42,6 +42,7 @@ class _Part:
     hits: tuple[str, ...] = ()  # the card ids retrieval ranked for this ask, best first
     # The card classifier's probability for the card that answered (a decline: how sure retrieval is of it).
     probability: float | None = None
+    nationality: str | None = None  # the passport the ask names itself (``Ask.nationality``)
 
     @property
     def wording_decline(self) -> bool:
@@ -55,7 +56,9 @@ class _Part:
         return self.card.card_id if self.card else f"ask:{self.ask}"
 
 
-Checker = Callable[[str, str | None, str | None], ChatCheck | None]  # (text, topic, only this checker)
+# (text, topic, only this checker, whether the ask asks for that checker's figure (see ``COMPUTING_CARDS``), the
+# passport the ask names itself: "1. 德国同事走240小时过境免签行不行" in a message that first says "我自己是中国人")
+Checker = Callable[[str, str | None, str | None, bool, str | None], ChatCheck | None]
 
 
 def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker: Checker, rules: RuleBook,
@@ -103,7 +106,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
         sure = _probability(ctx, card.card_id) if card else None
-        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS], sure)
+        part = _Part(ask.text, answer, card, ranked[:SAME_SUBJECT_RANKS], sure, ask.nationality)
         same = next((p for p in parts if p.key == part.key), None)
         if same is None:
             parts.append(part)
@@ -119,7 +122,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
     checks = _checks(query, factual, checker)
     # Inputs the asks alone do not show (a route in one sentence, the question in another): the whole message.
     whole = None if checks else checker(query.text, factual[0].card.topic if factual and factual[0].card else None,
-                                        None)
+                                        None, False, None)
     if not factual and (whole is None or not whole.given):
         # Nothing we answer and nothing computed: the message is declined as a whole (the first decline card speaks
         # for it). An answer must never go out uncited.
@@ -224,27 +227,29 @@ def _checks(query: Query, parts: Sequence[_Part], checker: Checker) -> dict[int,
     a fact."""
     out: dict[int, ChatCheck] = {}
     done: dict[str, str] = {}  # checker -> the text it gave
-    setting = " ".join(query.background)
+    setting = "\n".join(query.background)  # lines stay lines: a list of purchases is read line by line
     for part in parts:
         topic = part.card.topic if part.card else None
         name = TOPIC_CHECKER.get(topic) if topic else None
         if name is None:
             continue
+        asked = COMPUTING_CARDS.get(part.card.card_id if part.card else "") == name
         # A trip is told once in a conversation: the transit checker also reads the last turn before this message
         # (its dates first, so the arrival stays the first date).
         before = f"{query.earlier} " if name == "transit" and query.earlier else ""
         if name in done:
-            alone = checker(part.ask, topic, name)
+            alone = checker(part.ask, topic, name, asked, part.nationality)
             if alone is None or not alone.inputs:
                 continue
-        check = checker(f"{before}{setting} {part.ask}".strip(), topic, name)
+        check = checker(f"{before}{setting} {part.ask}".strip(), topic, name, asked, part.nationality)
         if name != "transit" and query.earlier and _lacks_amount(check) and \
-                not _lacks_amount(checker(query.earlier, topic, name)):
+                not _lacks_amount(checker(query.earlier, topic, name, asked, part.nationality)):
             # A message that asks for the figure of what the last turn told ("so roughly how much do we get back?"
             # after "we bought 2 suits: 2,600 RMB on the 3rd and 1,900 on the 5th"): the amounts are the last turn's,
             # when that turn alone names them as purchases or payments. A message with an amount of its own keeps its
             # own.
-            check = checker(f"{query.earlier} {setting} {part.ask}".strip(), topic, name) or check
+            check = checker(f"{query.earlier} {setting} {part.ask}".strip(), topic, name, asked,
+                            part.nationality) or check
         if check is None or (name in done and (not check.given or check.text == done[name])):
             continue
         out[id(part)] = check

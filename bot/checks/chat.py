@@ -26,6 +26,9 @@ from bot.lang import fold
 from bot.schema import Answer, AnswerPart, Citation
 
 TOPIC_CHECKER = {"tax_refund": "refund", "transit": "transit", "entry": "transit", "payment": "payment"}
+# Cards whose subject is the computation itself: an ask that retrieval answers with one of them asks for the figure,
+# in whatever words ("hoeveel krijg ik terug?", "ne kadar geri alırım?" in languages whose phrasing we do not list).
+COMPUTING_CARDS = {"refund-how-much": "refund", "pay-mobile-fees": "payment", "transit-how-hours-counted": "transit"}
 
 # Words that name a checker's subject, on folded text (t2s, lower case, no accents), so a question about
 # "refund" with an amount goes to the refund checker even when retrieval ranked another topic first.
@@ -110,7 +113,7 @@ def choose_checker(folded: str, topic: str | None, found: Extracted, only: str |
     """The checker whose inputs or request the (folded) question carries; the topic retrieval found breaks ties.
     ``only``: the one checker to consider (one ask of a message, answered by a card of that checker's topic)."""
     if only is not None:
-        return only if _has_inputs(only, found) or ASKS_TO_COMPUTE[only].search(folded) else None
+        return only if _has_inputs(only, found) or _asks_to_compute(only, folded) else None
     subjects = [name for name, pattern in SUBJECT.items() if pattern.search(folded)]
     candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
     if found.method in PAYING_METHODS and "refund" not in subjects:
@@ -121,10 +124,15 @@ def choose_checker(folded: str, topic: str | None, found: Extracted, only: str |
     return None
 
 
-def _usable(found: Extracted, folded: str) -> Extracted:
-    """Keep amounts only where the question makes them a purchase or a payment (see ``PURCHASE``)."""
+def _asks_to_compute(name: str, folded: str) -> bool:
+    return bool(ASKS_TO_COMPUTE[name].search(folded))
+
+
+def _usable(found: Extracted, folded: str, asked: bool = False) -> Extracted:
+    """Keep amounts only where the question makes them a purchase or a payment (see ``PURCHASE``), or asks for the
+    figure they give (``asked``: answered by a card of ``COMPUTING_CARDS``)."""
     paying = found.method in PAYING_METHODS or SUBJECT["payment"].search(folded)
-    if PURCHASE.search(folded) or ASKS_TO_COMPUTE["refund"].search(folded) or paying:
+    if asked or PURCHASE.search(folded) or ASKS_TO_COMPUTE["refund"].search(folded) or paying:
         return found
     return replace(found, amounts=())
 
@@ -150,10 +158,14 @@ def _has_inputs(name: str, found: Extracted) -> bool:
 
 
 def check_question(question: str, lang: str, topic: str | None, rules: RuleBook, today: date,
-                   only: str | None = None) -> ChatCheck | None:
-    """Run the checker a question calls for and render it in ``lang``; None when no checker applies."""
+                   only: str | None = None, asked: bool = False, nationality: str | None = None) -> ChatCheck | None:
+    """Run the checker a question calls for and render it in ``lang``; None when no checker applies. ``asked``: the
+    question asks for ``only``'s figure (retrieval answered it with that checker's card in ``COMPUTING_CARDS``);
+    ``nationality``: the passport the ask itself names, over the first one the text names."""
     folded = fold(question)
-    found = _usable(extract(question, lang, today, port_aliases(rules)), folded)
+    found = _usable(extract(question, lang, today, port_aliases(rules)), folded, asked and only is not None)
+    if nationality is not None and found.nationality != nationality:
+        found = replace(found, nationality=nationality)
     name = choose_checker(folded, topic, found, only)
     if name is None:
         return None
@@ -165,7 +177,8 @@ def check_question(question: str, lang: str, topic: str | None, rules: RuleBook,
     # compute: "Result: not decided yet" above a general answer ("how much can I get back in cash?", "can Germans
     # enter visa-free for 30 days?") answers nothing. Then the card answers, and a one-line offer naming the
     # inputs follows only when a computation was asked for.
-    asked = bool(ASKS_TO_COMPUTE[name].search(folded) or (name == "transit" and TRANSIT_SCHEME.search(folded)))
+    asked = (asked and name == only) or bool(ASKS_TO_COMPUTE[name].search(folded)
+                                             or (name == "transit" and TRANSIT_SCHEME.search(folded)))
     computed = bool(result.values) or any(f.status != "info" for f in result.findings)
     given = _has_inputs(name, found) and computed and (result.verdict != "incomplete" or asked or bool(result.values))
     # Not leading, it still says what a date has changed (an ended 30-day list for this passport), and asks for
@@ -207,9 +220,14 @@ def _run(name: str, folded: str, found: Extracted, rules: RuleBook, today: date)
                                                  bool(INSTANT.search(folded))), rules, today)
     money = found.amounts[0] if found.amounts else None
     method = found.method if found.method in ("alipay_wechat_card", "ecny_anonymous", "cash") else None
+    # The fees of several payments ("199, then 201, then 3,000 — how much in fees altogether?"): every RMB amount is
+    # one payment. Without a question about fees the first amount is the payment asked about, as before.
+    rmb = [m.amount for m in found.amounts if m.currency in ("CNY", "")]
+    fees_of = tuple(rmb[1:]) if ASKS_TO_COMPUTE["payment"].search(folded) and len(rmb) == len(found.amounts) else ()
     # Another currency (EUR, HKD …) is refused by the payment checker itself, with the same message as the CLI.
     return run_checker("payment", PaymentQuery(money.amount if money else None,
-                                               money.currency or "CNY" if money else "CNY", method), rules, today)
+                                               money.currency or "CNY" if money else "CNY", method,
+                                               others=fees_of), rules, today)
 
 
 def with_stays(result: CheckResult, legs: Sequence[Stay], rules: RuleBook) -> CheckResult:

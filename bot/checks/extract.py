@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -56,7 +56,7 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
     places = find_places(t)
     roles = assign_roles(t, places)
     origin, destination, stops = _round_trip(t.folded, roles.origin, roles.destination, trip_stops(t, places))
-    found = amounts_at(t, list(dates.spans))
+    found = _times_count(t, amounts_at(t, list(dates.spans)))
     return Extracted(
         amounts=tuple(money for _, money in found),
         whens=dates.whens,
@@ -73,6 +73,42 @@ def extract(text: str, lang: str, today: date, ports: Mapping[str, Sequence[str]
         itinerary=bool(_ITINERARY.search(t.raw)),
         purchases=find_purchases(t, found),
     )
+
+
+# "Two iPhones … 9 999 yuan each": a price per piece with a count of pieces is what is paid for all of them. The
+# word for "each" near the amount (folded text), and the count before it in the same sentence.
+_EACH_AFTER = re.compile(r"^\W{0,3}(?:rmb|cny|yuan|元|юан\w*|renminbi|人民币)?\W{0,3}(?:each|apiece|a piece|per piece|"
+                         r"каждый|каждая|каждое|за штуку|chacun|chacune|piece|la piece|cada uno|cada una|cada|"
+                         r"l'uno|l'una|ciascuno|ciascuna|cadauno|pro stuck|das stuck|moi cai|masing-masing|per buah|"
+                         r"一个|一件|一台|一部|一只|每个|每件|各)(?![a-z])")
+# ("по 9 999", "je 450"; not "à 180" or "da 450": "deux restos à 180 et 260" is two prices, not two of one)
+_EACH_BEFORE = re.compile(r"(?:\bпо|\bje|\beach (?:at|for)|每个|每件|每台|每部|各|moi cai)\s*$")
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "два": 2, "две": 2, "три": 3, "четыре": 4, "deux": 2, "trois": 3,
+                "dos": 2, "tres": 3, "zwei": 2, "drei": 3, "due": 2, "tre": 3, "dois": 2, "duas": 2, "hai": 2,
+                "ba": 3, "dua": 2, "tiga": 3, "两": 2, "二": 2, "三": 3, "두": 2, "세": 3}
+_COUNT = re.compile(r"(?<![\d.,])([2-9]|1[0-9])\s*(?:x\b|×|[^\W\d_])|(?<![^\W\d_])(" +
+                    "|".join(w for w in _COUNT_WORDS if w.isascii() or len(w) > 1) +
+                    r")(?![^\W\d_])|([两二三])(?=[个件台部只双])|([두세])\s?(?:개|대)")
+
+
+def _times_count(t: Text, found: list[tuple[int, Money]]) -> list[tuple[int, Money]]:
+    out = []
+    for start, money in found:
+        end = _amount_end(t.folded, start)
+        before = SENTENCE_END.split(t.folded[:start])[-1]
+        each = _EACH_AFTER.match(t.folded[end:end + 30]) or _EACH_BEFORE.search(before[-12:])
+        counts = [m for m in _COUNT.finditer(before[-80:])] if each else []
+        if counts:
+            m = counts[-1]
+            n = int(m[1]) if m[1] else _COUNT_WORDS.get(m[2] or m[3] or m[4] or "", 1)
+            money = replace(money, amount=money.amount * n)
+        out.append((start, money))
+    return out
+
+
+def _amount_end(folded: str, start: int) -> int:
+    m = re.match(r"[\d\s.,\u00a0\u202f]*\d", folded[start:])
+    return start + (m.end() if m else 0)
 
 
 # A return ticket named in words: "인천→선전 왕복 항공권", "a round trip Paris - Shenzhen", "aller-retour". The trip
@@ -141,7 +177,7 @@ def find_port(t: Text, ports: Mapping[str, Sequence[str]]) -> str | None:
 
 
 _VAT_WORD = re.compile(
-    r"(?<![a-z])(?:vat|value[- ]added tax|tva|iva|mwst|ust|mehrwertsteuer|tax rate|taux|tasa)(?![a-z])"
+    r"(?<![a-z])(?:vat|value[- ]added tax|tva|iva|mwst|ust|mehrwertsteuer|tax rate|taux|tasa|btw|kdv|moms|ppn)(?![a-z])"
     r"|增值税|増値税|增値税|税率|付加価値税|消费税|부가세|부가가치세|세율|ндс|ставк|ضريب|ภาษีมูลค่าเพิ่ม|ภาษี"
 )
 _PERCENT = re.compile(r"(?<![\d.,])(\d{1,2})\s?(?:%|percent|pour cent|por ciento)|百分之(十三|九)")
@@ -159,10 +195,18 @@ _REFUND_BEFORE = re.compile(r"(?:refund|退税|还付|還付|환급|возвра
                             r"คืน|pengembalian|استرداد)[^\d]{0,25}$")
 
 
+# A line of a list ("・お茶 860元（B店、3/12）9%らしい", "- eletrônicos: 5.000 RMB"): in a message that tells of
+# purchases or VAT anywhere, each such line with an amount is one purchase, and a bare 13% or 9% in it is its rate.
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-–—•·・*►▪]|\d{1,2}[.)）]|[a-h][).）])\s*")
+
+
 def find_purchases(t: Text, amounts: Sequence[tuple[int, Money]]) -> tuple[tuple[Decimal, int | None], ...]:
     """The RMB amounts that are purchases, each with its VAT rate: the 13 or 9 written with it ("5.000 yuan (IVA
     13%)", "2,500元（13%税）"), else the one rate the message states for everything ("both are 13% VAT goods")."""
     rates = _vat_mentions(t)
+    listed = bool(rates or PURCHASE.search(t.folded))
+    if listed:  # a bare rate on a list line is that line's purchase's ("お茶 860元 9%らしい")
+        rates = sorted({*rates, *((at, rate) for at, rate in _bare_rates(t) if _in_list_line(t.folded, at))})
     one_rate = rates[0][1] if rates and len({rate for _, rate in rates}) == 1 else None
     out: list[tuple[Decimal, int | None]] = []
     starts = [start for start, _ in amounts]
@@ -178,9 +222,19 @@ def find_purchases(t: Text, amounts: Sequence[tuple[int, Money]]) -> tuple[tuple
                     and at - start <= 60), None)
         if own is None and _REFUND_BEFORE.search(before) and not PURCHASE.search(before[-15:]):
             continue
-        if own is not None or PURCHASE.search(before + after):
+        if own is not None or PURCHASE.search(before + after) or (listed and _in_list_line(t.folded, start)):
             out.append((money.amount, own if own is not None else one_rate))
     return tuple(out)
+
+
+def _in_list_line(folded: str, at: int) -> bool:
+    line_start = folded.rfind("\n", 0, at) + 1
+    return line_start > 0 and _LIST_ITEM.match(folded, line_start) is not None
+
+
+def _bare_rates(t: Text) -> list[tuple[int, int]]:
+    return [(m.start(), rate) for m in _PERCENT.finditer(t.folded)
+            if (rate := to_int(m.group(1) or m.group(2))) in _VAT_RATES]
 
 
 def _vat_mentions(t: Text) -> list[tuple[int, int]]:

@@ -203,6 +203,10 @@ def _arabic(t: Text, masks: Claimed) -> Iterator[tuple[int, Money]]:
         else:
             continue
         done = after.end() if after else end
+        if currency == "CNY" and re.fullmatch(r"\d{1,3}\.\d{3}", m.group()):
+            # "4.000 RMB" is four thousand whatever the language (a Dutch or Turkish message is read as English):
+            # yuan prices have at most two decimals.
+            value = decimal_or_none(m.group().replace(".", "")) or value
         yield start, Money(value, currency)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from functools import lru_cache
 
@@ -42,6 +42,7 @@ class _Hit:
     end: int
     value: date | None  # None: date-like but unread (ambiguous), or impossible when ``bad``
     bad: bool = False
+    year: bool = False  # the year was written ("2. September 2026"), not taken as the next such day
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class _TimeHit:
     value: time
 
 
-def _date_hit(start: int, end: int, value: date | None) -> _Hit:
-    return _Hit(start, end, value, bad=value is None)
+def _date_hit(start: int, end: int, value: date | None, year: bool = True) -> _Hit:
+    return _Hit(start, end, value, bad=value is None, year=year)
 
 
 @lru_cache(maxsize=1)
@@ -117,7 +118,7 @@ def _cjk(t: Text, today: date) -> Iterator[_Hit]:
         else:
             year, month, day = (int(m[6]) if m[6] else None), int(m[5]), int(m[4])
         if month and day:
-            yield _date_hit(m.start(), m.end(), resolve(year, month, day, today))
+            yield _date_hit(m.start(), m.end(), resolve(year, month, day, today), year is not None)
 
 
 def _day_month(first: int, second: int, lang: str) -> tuple[int, int] | None:
@@ -131,18 +132,30 @@ def _day_month(first: int, second: int, lang: str) -> tuple[int, int] | None:
     return None
 
 
+# Where a decimal is written with a comma, "28.11." (a closing dot) or "am 5.12" is a date, day first.
+_DOT_DATE_LANGS = frozenset({"de", "ru", "pl", "nl", "tr", "cs", "sv", "da", "no", "fi"})
+_DOT_DATE_BEFORE = re.compile(r"(?:\b(?:am|bis|ab|vom|zum|den|seit|до|с|по|на)\s+)$")
+
+
+def _dotted_date(t: Text, m: re.Match[str]) -> bool:
+    if m[2] != "." or t.lang not in _DOT_DATE_LANGS:
+        return False
+    closed = t.folded[m.end():m.end() + 1] == "." and not t.folded[m.end() + 1:m.end() + 2].isdigit()
+    return closed or _DOT_DATE_BEFORE.search(t.folded, max(0, m.start() - 8), m.start()) is not None
+
+
 def _numeric(t: Text, today: date) -> Iterator[_Hit]:
     for m in _NUMERIC.finditer(t.folded):
         first, sep, second, year = int(m[1]), m[2], int(m[3]), _year(m[4])
-        if year is None and (sep != "/" or (first, second) == (24, 7)):
-            continue  # "3.12" is a decimal, "3-12" a range, "24/7" a slogan; read only "3/12"
+        if year is None and (sep != "/" or (first, second) == (24, 7)) and not _dotted_date(t, m):
+            continue  # "3.12" is a decimal, "3-12" a range, "24/7" a slogan; read only "3/12" (and "28.11.")
         if year is not None and sep == "." and m[4] and len(m[4]) == 2 and t.lang not in DAY_FIRST:
             continue  # "1.5.26" is a version number in English
         order = _day_month(first, second, t.lang)
         if order is None or max(first, second) > 31:
             yield _Hit(m.start(), m.end(), None)  # masked as a number, not read as a date
         else:
-            yield _date_hit(m.start(), m.end(), resolve(year, order[1], order[0], today))
+            yield _date_hit(m.start(), m.end(), resolve(year, order[1], order[0], today), year is not None)
 
 
 def _named(t: Text, today: date) -> Iterator[_Hit]:
@@ -160,7 +173,7 @@ def _named(t: Text, today: date) -> Iterator[_Hit]:
         year = _YEAR_AFTER.match(t.folded, end)
         start = before.start() if before else word.start()
         value = resolve(_year(year[1]) if year else None, month, int(found[1]), today)
-        yield _date_hit(start, year.end() if year else end, value)
+        yield _date_hit(start, year.end() if year else end, value, year is not None)
 
 
 # Relative day words, folded. Longest first so "pasado mañana" wins over "mañana".
@@ -199,7 +212,7 @@ def _relative(t: Text, today: date) -> Iterator[_Hit]:
         ):
             continue
         offset = _RELATIVE.get(word, _RELATIVE_CJK.get(word, 0))
-        yield _Hit(m.start(), m.end(), today + timedelta(days=offset))
+        yield _Hit(m.start(), m.end(), today + timedelta(days=offset), year=True)
 
 
 _PM_WORDS = {
@@ -316,7 +329,22 @@ def _dates(t: Text, today: date, claimed: Claimed) -> list[_Hit]:
             if not claimed.overlaps(hit.start, hit.end):
                 claimed.add(hit.start, hit.end)
                 hits.append(hit)
-    return sorted(hits, key=lambda hit: hit.start)
+    return _after_written_years(sorted(hits, key=lambda hit: hit.start))
+
+
+def _after_written_years(hits: list[_Hit]) -> list[_Hit]:
+    """A day without a year after one with its year written is the next such day after that one, not after today:
+    "bought on 2 September 2026, flying home on 28.11." is November 2026, even when asked in December."""
+    out: list[_Hit] = []
+    anchor: date | None = None
+    for hit in hits:
+        if hit.value is not None and hit.year:
+            anchor = hit.value
+        elif hit.value is not None and anchor is not None and hit.value > anchor:
+            value = resolve(None, hit.value.month, hit.value.day, anchor)
+            hit = replace(hit, value=value) if value is not None else hit
+        out.append(hit)
+    return out
 
 
 def _pair(text: str, days: list[_Hit], times: list[_TimeHit]) -> list[When]:

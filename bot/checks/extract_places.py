@@ -321,25 +321,39 @@ def _role(t: Text, place: Place, cues: _Cues) -> tuple[str, int] | None:
     return "nationality", 1
 
 
+def _near_passport_word(t: Text, place: Place) -> bool:
+    """A passport word in the same clause as the one country left: "Aussie passport. Plan: Sydney -> HK" names the
+    passport in one sentence and Hong Kong, a stop, in another."""
+    for m in _PASSPORTISH.finditer(t.folded):
+        lo, hi = sorted((m.end(), place.start)) if m.start() < place.start else (place.end, m.start())
+        if not CLAUSE_END.search(t.folded, lo, hi):
+            return True
+    return False
+
+
 def assign_roles(t: Text, places: list[Place]) -> Roles:
     nationality: tuple[int, str] | None = None
     origin = destination = None
-    unassigned: set[str] = set()
+    unassigned: dict[str, Place] = {}
     cues = _find_cues(t)
     for place in places:
         found = _role(t, place, cues)
         if found is None:
             if place.kind != "city" and place.code != MAINLAND:
-                unassigned.add(place.code)
+                unassigned.setdefault(place.code, place)
             continue
         role, strength = found
-        if role == "nationality" and (nationality is None or strength > nationality[0]):
+        # A Chinese citizen in a message that names another passport is asking for someone else ("我自己是中国人不用管，
+        # 主要问同事：一个德国护照…"): the other passport counts.
+        if role == "nationality" and (nationality is None or strength > nationality[0]
+                                      or (nationality[1] == MAINLAND and place.code != MAINLAND
+                                          and strength >= nationality[0])):
             nationality = (strength, place.code)
         elif role == "origin" and origin is None and place.code != MAINLAND:
             origin = place.code
         elif role == "destination" and destination is None and place.code != MAINLAND:
             destination = place.code
-    if nationality is None and len(unassigned) == 1 and _PASSPORTISH.search(t.folded):
+    if nationality is None and len(unassigned) == 1 and _near_passport_word(t, next(iter(unassigned.values()))):
         nationality = (0, next(iter(unassigned)))  # one country and a passport word: that is the passport
     return Roles(nationality[1] if nationality else None, origin, destination, unknown_countries(t, places))
 

@@ -25,6 +25,9 @@ class PaymentQuery:
     currency: str = "CNY"  # CNY or USD
     method: str | None = None  # None = say what applies to each method
     spent_today: Decimal | None = None  # RMB already paid today from the e-CNY anonymous wallet
+    # Further RMB payments told in the same message ("199, then 201, then 3,000"): a card's fees are per payment,
+    # so each is charged on its own and the fees are added up; the per-payment limit is judged on the largest.
+    others: tuple[Decimal, ...] = ()
 
 
 def card_fee(amount_rmb: Decimal, rules: PaymentRules) -> Decimal:
@@ -42,7 +45,9 @@ def check_payment(query: PaymentQuery, rules: RuleBook) -> CheckResult:
     methods = (query.method,) if query.method else ("alipay_wechat_card", "ecny_anonymous")
     if query.amount is not None:
         for method in methods:
-            if method == "alipay_wechat_card":
+            if method == "alipay_wechat_card" and query.others and query.currency == "CNY":
+                findings += _cards(query.amount, query.others, p, values)
+            elif method == "alipay_wechat_card":
                 findings += _card(query.amount, query.currency, p, values)
             elif method == "ecny_anonymous":
                 findings += _ecny(query, p, values)
@@ -93,6 +98,21 @@ def _card(amount: Decimal, currency: str, p: PaymentRules, values: dict[str, Val
                                                               "high": money(usd_high)}))
     else:
         found.append(Finding("payment.card_within", "ok", {"limit": limit, "year": p.card_per_year_usd}))
+    return found
+
+
+def _cards(first: Decimal, others: tuple[Decimal, ...], p: PaymentRules, values: dict[str, Value]) -> list[Finding]:
+    """Several card payments: the fee of each (a payment within the free limit has none), their sum, and the
+    per-payment limit for the largest (the others are smaller)."""
+    payments = (first, *others)
+    found: list[Finding] = []
+    for amount in payments:
+        found += [f for f in _card(amount, "CNY", p, {}) if f.key in ("payment.card_free", "payment.card_fee")]
+    total = sum((card_fee(a, p) for a in payments), Decimal(0))
+    values["card_fee"] = total
+    found.append(Finding("payment.card_fee_total", "ok", {"count": len(payments), "amount": sum(payments, Decimal(0)),
+                                                          "fee": money(total)}))
+    found += [f for f in _card(max(payments), "CNY", p, {}) if f.key not in ("payment.card_free", "payment.card_fee")]
     return found
 
 

@@ -15,6 +15,7 @@ question deserves its own retrieval: one embedding of the whole message lets the
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.lang import fold
@@ -89,6 +90,8 @@ _ANYWHERE = re.compile(
     r"\bplease (?:tell|let) me\b|\blet me know\b|\bj'aimerais savoir|\bje me demande|\bdites-moi|"
     r"\bquiero saber|\bqueria saber|\bqualcuno sa\b|\bmohon info|\bскажите|\bрасскажите|"
     r"\bcho (?:toi|em|minh) hoi|\bmuon biet|\bxin hoi|"
+    # Indonesian wh-words that do not open the sentence ("Nomor apa yang harus saya telpon kalau:")
+    r"\bnomor apa\b|\byang mana\b|\bke mana\b|\bsiapa\b|\bgimana\b|"
     # asking for a recommendation is an ask too, usually a side one ("Sekalian, rekomendasi restoran halal dong.")
     r"\brecommend(?:ations?)?\b|\brecs\b|\brecommandez|\brecomiend(?:an|en|as)\b|\brecomend(?:am|em|as)\b|"
     r"\bconsigli(?:ate|ami|atemi)\b|\bempfehl(?:en|t)\b|\brekomendasi\b|посоветуйте|порекомендуйте|\bgoi y\b|"
@@ -136,6 +139,9 @@ class Segment:
     # The sentence names what the message asks about without asking it ("Cho mình hỏi về hoàn thuế", "domanda sul
     # rimborso immediato"): background, and the context of every ask after it that says little of its subject.
     topic: bool = False
+    # The question a list item completes ("Which number do they call if:" / "- Dad's heart plays up"): the item
+    # is an ask read with it. None for any other sentence.
+    header: str | None = None
 
 
 def is_question(text: str) -> bool:
@@ -269,10 +275,15 @@ def segments(message: str) -> list[Segment]:
     listed = [s for s in found if _LIST_ITEM.match(s)]
     # A numbered list whose items ask is a list of asks: "4) also any tips on which EV stocks to buy lol" is one too.
     list_asks = len(listed) >= 2 and sum(is_question(s) for s in listed) >= 2
-    for sentence in found:
+    header: str | None = None
+    for n, sentence in enumerate(found):
         # "Mau tanya:" / "My questions:" announce the asks; they are not one. Nor is "a question about the refund".
         topic = bool(_TOPIC.search(fold(sentence))) and "?" not in sentence and size_in_words(sentence) <= TOPIC_WORDS
         announces = topic or sentence.rstrip().endswith((":", "：")) or _prefaces_only(sentence)
+        if header is not None and _LIST_ITEM.match(sentence):
+            out.append(Segment(sentence, True, header=header))  # "- Dad's heart plays up": an ask of the header's
+            continue
+        header = sentence if _asks_of_list(sentence, found[n + 1:]) else None
         if (is_question(sentence) or (list_asks and _LIST_ITEM.match(sentence))) and not announces:
             out += [Segment(clause, True) for clause in _split_clauses(sentence)]
         else:
@@ -280,8 +291,29 @@ def segments(message: str) -> list[Segment]:
     return out
 
 
+def _asks_of_list(sentence: str, after: Sequence[str]) -> bool:
+    """A question that a list after it completes: "Which number or counter do they go to if:", "Nomor apa yang harus
+    saya telpon kalau:" followed by two or more list lines that do not ask themselves (not "Je voulais savoir:"
+    before a list of questions, nor "Plan is:" before legs)."""
+    if not sentence.rstrip().endswith((":", "：")) or not is_question(sentence.rstrip()[:-1]):
+        return False
+    items = asking = 0
+    for line in after:
+        if not _LIST_ITEM.match(line):
+            break
+        items += 1
+        asking += is_question(line)
+    return items >= 2 and (asking * 2 < items or _CONDITIONAL_END.search(fold(sentence)) is not None)
+
+
+# A header that ends on "if:" ("Which number do they call if:") is completed by every item, questions or not.
+_CONDITIONAL_END = re.compile(r"(?:\b(?:if|when|in case|kalau|jika|bila|apabila|wenn|falls|si|se|cuando|quando|если|"
+                              r"когда|neu|khi)|如果|要是|的话|場合は?|경우|ถ้า|اذا|إذا)\s*[:：]\s*$")
+
+
 # "想問下，我係香港人，有回鄉證…": "may I ask" before a sentence that tells, not asks; the question comes later.
-_PREFACE = re.compile(r"^\s*(?:想问(?:一?下|问)?|请问(?:一下)?|想请问(?:一下)?|想请教(?:一下)?|请教一下|"
+_PREFACE = re.compile(r"^\s*(?:(?:kak|bang|mas|mbak|pak|bu|gan|sis)[\s,]+)?"  # "Kak mau tanya, …": who is addressed
+                      r"(?:想问(?:一?下|问)?|请问(?:一下)?|想请问(?:一下)?|想请教(?:一下)?|请教一下|"
                       r"mau tanya|numpang tanya|xin hoi|cho (?:minh|toi|em) hoi|ขอถาม(?:หน่อย)?(?:ครับ|ค่ะ|คะ)?)"
                       r"[\s，,：:!！]+")
 

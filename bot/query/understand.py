@@ -176,8 +176,10 @@ def _ask(parts: Sequence[Segment], i: int, topic: int | None, lang: str, restore
     before = for_retrieval(parts[i - 1].text, lang, restore) if i else None
     context = _context(parts, i, lang, restore, earlier) or (
         for_retrieval(parts[topic].text, lang, restore) if topic is not None and topic < i else None)
-    return Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore), context, before,
-               before if _leads(parts, i) else None, passport(parts[i].text, lang))
+    header = parts[i].header  # a list item is read with the question it completes ("Which number … if:")
+    lead = for_retrieval(header, lang, restore) if header else before if _leads(parts, i) else None
+    return Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore), context, before, lead,
+               passport(parts[i].text, lang))
 
 
 def _leads(parts: Sequence[Segment], at: int) -> bool:

@@ -16,7 +16,7 @@ from bot.answer.expiry import with_expiry
 from bot.build.clean import clean_query, clean_turns
 from bot.build.embed import Embedder, load_embedder
 from bot.build.index import StoredIndex, load_index
-from bot.checks.chat import TRANSIT_SCHEME, ChatCheck, check_question, port_aliases, with_check
+from bot.checks.chat import COMPUTING_CARDS, TRANSIT_SCHEME, ChatCheck, check_question, port_aliases, with_check
 from bot.checks.extract import named_ports
 from bot.checks.extract_text import prepare
 from bot.checks.rules import RuleBook
@@ -195,8 +195,9 @@ class Bot:
         """A message with several asks: one part per distinct ask (``compose.py``); the asks in ``instructions``
         (found by ``_instructions_apart``) are declined as parts of their own."""
 
-        def check(text: str, topic: str | None, only: str | None) -> ChatCheck | None:
-            return check_question(text, query.lang, topic, snap.rules, on, only)
+        def check(text: str, topic: str | None, only: str | None, asked: bool,
+                  nationality: str | None) -> ChatCheck | None:
+            return check_question(text, query.lang, topic, snap.rules, on, only, asked, nationality)
 
         def refuse(ask: Ask) -> Answer | None:
             if ask.text not in instructions:
@@ -254,7 +255,13 @@ class Bot:
         topic = next((c.topic for cid in answer.card_ids if (c := snap.cards.get(cid))), None)
         if topic is None and ctx.hits:
             topic = ctx.hits[0].chunk.topic
-        return check_question(ctx.question, ctx.lang, topic, snap.rules, ctx.today or today(self.settings))
+        on = ctx.today or today(self.settings)
+        computing = COMPUTING_CARDS.get(answer.card_ids[0]) if answer.card_ids else None
+        if computing is not None:  # answered by the card about the figure: the question asks for it
+            found = check_question(ctx.question, ctx.lang, topic, snap.rules, on, computing, asked=True)
+            if found is not None:
+                return found
+        return check_question(ctx.question, ctx.lang, topic, snap.rules, on)
 
 
 def by_passport(hits: Sequence[Hit], snap: Snapshot, nationality: str | None, on: date, text: str = "") -> list[Hit]:
