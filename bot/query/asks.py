@@ -94,7 +94,10 @@ _ANYWHERE = re.compile(
     r"\bnomor apa\b|\byang mana\b|\bke mana\b|\bsiapa\b|\bgimana\b|"
     # asking for a recommendation is an ask too, usually a side one ("Sekalian, rekomendasi restoran halal dong.")
     r"\brecommend(?:ations?)?\b|\brecs\b|\brecommandez|\brecomiend(?:an|en|as)\b|\brecomend(?:am|em|as)\b|"
-    r"\bconsigli(?:ate|ami|atemi)\b|\bempfehl(?:en|t)\b|\brekomendasi\b|посоветуйте|порекомендуйте|\bgoi y\b|"
+    # (folded: "й" is "и", so "посоветуйте" is written "посоветуите" here)
+    r"\bconsigli(?:ate|ami|atemi)\b|\bempfehl(?:en|t)\b|\brekomendasi\b|посоветуите|порекомендуите|\bgoi y\b|"
+    # Vietnamese "tiện hỏi luôn quán phở nào ngon" (by the way, which pho place is good), folded
+    r"\b(?:tien )?hoi luon\b|\bnao (?:ngon|tot|re|gan)\b|"
     r"おすすめ|オススメ|推荐|推介|แนะนำ|تنصحون|تنصحني|ترشحون|"
     r"教えて|知りたい|聞きたい|伺いたい|궁금|알려\s?주|알고\s?싶|추천\s?(?:부탁|해\s?주)|想知道|请问|想问|请告诉|告诉我|"
     r"อยากรู้|อยากทราบ|ขอถาม|أريد أن أعرف|أود أن أعرف|أود معرفة|"
@@ -112,7 +115,7 @@ _ANYWHERE = re.compile(
     r"でしょう[。]?$|何(?:日|時|階|番|円|元|回|人|枚|分|週|ヶ月|か月|カ月|歳|%|パーセント)|"
     # an indirect question with its doubt ("どっちで入ればいいのか混乱しています", "不知道是不是…")
     r"(?:のか|かどうか)(?:が|を)?(?:分から|わから|知りた|混乱|迷っ)|是不是|不知道|"
-    r"니까|나요|까요|는지|인가요|한가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
+    r"니까|나요|까요|는지|인가요|한가요|운가요|은가요|는가요|을까|ㄹ까|어디|얼마|언제|어떻게|무엇|뭐|"
     r"ไหม|มั้ย|หรือไม่|หรือเปล่า|อย่างไร|ยังไง|ที่ไหน|ไหน|อะไร|ทำไม|เท่าไร|เท่าไหร่|"
     # (folded: "متى" is written "متي")
     r"(?<![\u0600-\u06ff])(?:هل|كيف|أين|اين|متى|متي|كم|ماذا|لماذا)(?![\u0600-\u06ff])"
