@@ -32,6 +32,7 @@ SURE_DECLINE = 0.9  # below this, the decline of a vague ask read again with the
 # own top hits: context may settle what an ask means, never make it about something else.
 WORDING_RANKS = 5
 OWN_WORDS_DECLINE = 0.5  # a subject decline this sure on an ask's own words stands against its context
+OWN_WORDS_SURE = 0.95  # an answered card this sure on an ask's own words stands against the context it points back to
 
 
 @dataclass
@@ -102,6 +103,15 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
             by_own = curated.answer(own)
             if by_own.refused and by_own.card_ids and by_own.card_ids[0] in SUBJECT_DECLINES and \
                     (_probability(own, by_own.card_ids[0]) or 0.0) >= OWN_WORDS_DECLINE:
+                ctx, answer = own, by_own
+        elif not answer.refused and ask.context and not is_short(ask.text) and answer.card_ids:
+            # An ask that points back but names its subject too ("另外听说口岸有那种数字人民币硬钱包卡，拿护照就能办…",
+            # after two asks about the e-CNY app): when its own words are sure of another answered card, they decide;
+            # the sentences before it would make it about their subject.
+            own = retrieve(Ask(ask.text, ask.search))
+            by_own = curated.answer(own)
+            if not by_own.refused and by_own.card_ids and by_own.card_ids[0] != answer.card_ids[0] and \
+                    (_probability(own, by_own.card_ids[0]) or 0.0) >= OWN_WORDS_SURE:
                 ctx, answer = own, by_own
         card = curated.cards.get(answer.card_ids[0]) if answer.card_ids else None
         ranked = tuple(h.chunk.doc_id for h in ctx.hits if h.chunk.kind == "card")
