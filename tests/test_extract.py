@@ -255,6 +255,9 @@ SEVENTH = [
     Case("it", "due foulard di seta da 450 RMB l'uno", {"amounts": (cny("900"),)}),
     Case("en", "I bought 2 bags at 300 RMB each", {"amounts": (cny("600"),)}),
     Case("fr", "deux restos à 180 et 260 RMB", {"amounts": (cny("260"),)}),  # two prices, not two of one
+    # Thai months abbreviated with dots, and a Buddhist-era year
+    Case("th", "มาลงเซินเจิ้น ถึง 3 ธ.ค. เวลา 22:40", {"whens": (at(DEC3, 22, 40),)}),
+    Case("th", "ซื้อเมื่อ 3 ธ.ค. 2569", {"whens": (at(DEC3),)}),
 ]
 
 ALL = [*EXAMPLES, *AMOUNTS, *NOT_AMOUNTS, *DATES, *BAD_DATES, *PLACES, *OTHER, *LATER, *SEVENTH]

@@ -304,6 +304,19 @@ def test_list_items_under_a_question_are_asks_read_with_it():
         "Is Guilin allowed?"]
 
 
+@pytest.mark.parametrize(("message", "passports"), [
+    # the husband's ask is the Australian's, not the Thai asker's
+    ("ขอความช่วยเหลือค่ะ สามีเป็นคนออสเตรเลีย ส่วนดิฉันถือพาสปอร์ตไทย\nสามีใช้ฟรีวีซ่า 240 ชั่วโมงได้ไหมคะ\n"
+     "แล้วจะนั่งรถข้ามไปฮ่องกงได้ไหม", ["AU", None]),
+    ("I'm British, my wife is Brazilian. Can my wife use the 240-hour transit? And where is the refund counter?",
+     ["BR", None]),
+    # an ask naming the passport itself keeps it, whoever else is a colleague
+    ("一个德国护照，一个印度护照。\n1. 德国同事走240小时过境免签行不行？\n2. 印度同事能不能也这么走？", ["DE", "IN"]),
+])
+def test_an_ask_about_a_person_takes_that_persons_passport(message: str, passports: list[str | None]) -> None:
+    assert [a.nationality for a in understand(message).asks] == passports
+
+
 def test_a_day_of_the_month_does_not_end_a_sentence():
     from bot.query.asks import sentences
 

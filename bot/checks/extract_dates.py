@@ -158,6 +158,23 @@ def _numeric(t: Text, today: date) -> Iterator[_Hit]:
             yield _date_hit(m.start(), m.end(), resolve(year, order[1], order[0], today), year is not None)
 
 
+# Thai months abbreviated with dots ("5 ม.ค.", "12 ธ.ค. 2569"): the word reader stops at each dot. A Thai year is
+# often Buddhist Era (2569 = 2026).
+_THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+_THAI_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*(" + "|".join(re.escape(m) for m in _THAI_MONTHS) +
+                        r")(?:\s*(\d{4}))?")
+
+
+def _thai(t: Text, today: date) -> Iterator[_Hit]:
+    for m in _THAI_DATE.finditer(t.folded):
+        year = int(m[3]) if m[3] else None
+        if year is not None and year > 2400:
+            year -= 543
+        day, month = int(m[1]), _THAI_MONTHS.index(m[2]) + 1
+        if 1 <= day <= 31:
+            yield _date_hit(m.start(), m.end(), resolve(year, month, day, today), year is not None)
+
+
 def _named(t: Text, today: date) -> Iterator[_Hit]:
     names = month_names()
     for word in _WORD.finditer(t.folded):
@@ -324,7 +341,7 @@ def _times(t: Text, claimed: Claimed) -> list[_TimeHit]:
 
 def _dates(t: Text, today: date, claimed: Claimed) -> list[_Hit]:
     hits: list[_Hit] = []
-    for finder in (_iso, _cjk, _named, _numeric, _relative):
+    for finder in (_iso, _cjk, _thai, _named, _numeric, _relative):
         for hit in finder(t, today):
             if not claimed.overlaps(hit.start, hit.end):
                 claimed.add(hit.start, hit.end)

@@ -133,6 +133,55 @@ def passport(text: str, lang: str) -> str | None:
     return assign_roles(prepared, find_places(prepared)).nationality
 
 
+# A person an ask is about ("สามีใช้ฟรีวีซ่า 240 ชั่วโมงได้ไหมคะ", "Can my wife use the 240h?"), on folded text.
+_RELATIVE_PERSON = re.compile(
+    r"\b(?:husband|wife|son|daughter|mom|mum|mother|dad|father|parents|friend|colleague|coworker|boss|partner|"
+    r"girlfriend|boyfriend|brother|sister|mari|femme|fils|fille|mere|maman|pere|papa|ami|amie|collegue|patron|"
+    r"marido|esposo|esposa|mujer|hijo|hija|madre|padre|padres|amigo|amiga|colega|jefe|novio|novia|mann|frau|"
+    r"sohn|tochter|mutter|mama|vater|eltern|freund|freundin|kollege|kollegin|chef|mulher|filho|filha|mae|pai|"
+    r"namorado|namorada|chefe|marito|moglie|figlio|figlia|mamma|genitori|amico|amica|collega|capo|"
+    r"муж|жена|сын|дочь|мама|мать|папа|отец|родители|друг|подруга|коллега|начальник|chong|con trai|con gai|"
+    r"dong nghiep|suami|istri|anak|ibu|ayah|bapak|teman|rekan|bos|pacar)\b|"
+    r"老公|丈夫|先生|老婆|妻子|太太|儿子|女儿|妈妈|母亲|爸爸|父亲|父母|朋友|同事|老板|男朋友|女朋友|"
+    r"(?<!大丈)夫(?!婦)|妻|息子|両親|友達|友人|同僚|上司|彼氏|彼女|남편|아내|와이프|아들|딸|엄마|어머니|아빠|아버지|"
+    r"부모님|친구|동료|상사|สามี|แฟน|ภรรยา|ลูก|แม่|พ่อ|เพื่อนร่วมงาน|เพื่อน|เจ้านาย|"
+    r"زوجي|زوجتي|ابني|ابنتي|امي|ابي|والدي|صديقي|زميلي"
+)
+RELATIVE_WINDOW = 40  # characters after the person word (or 15 before: "德国同事", "Australian husband")
+
+
+def relative_passport(ask: str, sentences: Sequence[str], lang: str) -> str | None:
+    """The passport of the person an ask is about, told elsewhere in the message: "Can my husband use the 240h?"
+    after "สามีเป็นคนออสเตรเลีย ส่วนดิฉันถือพาสปอร์ตไทย" is the Australian's ask, not the Thai's. The nationality
+    nearest the same person word in another sentence, within its clause; None when the ask names no person or no
+    sentence ties one to a passport."""
+    from bot.checks.extract_places import MAINLAND, find_places
+    from bot.checks.extract_text import CLAUSE_END, prepare
+
+    person = _RELATIVE_PERSON.search(fold(ask))
+    if person is None:
+        return None
+    word = person.group()
+    # The ask's own words first: "德国同事走240小时过境免签行不行" is the German colleague's, whoever else is one.
+    for sentence in (ask, *(s for s in sentences if s != ask)):
+        t = prepare(sentence, lang)
+        for m in re.finditer(re.escape(word), t.folded):
+            near: list[tuple[int, str]] = []
+            for place in find_places(t):
+                if place.kind == "city" or place.code == MAINLAND:
+                    continue
+                lo, hi = (m.end(), place.start) if place.start >= m.end() else (place.end, m.start())
+                gap = hi - lo
+                within = gap <= (RELATIVE_WINDOW if place.start >= m.end() else 15)
+                # Thai writes no commas: a space ends the clause ("สามีเป็นคนอเมริกัน ดิฉันเป็นคนไทย")
+                ended = CLAUSE_END.search(t.folded, lo, hi) or (lang == "th" and " " in t.folded[lo:hi])
+                if within and not ended:
+                    near.append((gap, place.code))
+            if near:
+                return min(near)[1]
+    return None
+
+
 # An ask that only checks the ask right before it ("Is that actually a thing", "진짜인가요?", "本当ですか？") is part
 # of it: answered apart it would be declined as too vague. (An alternative, "…240小時過境免簽？定係要報旅行團嗰種
 # 144小時？", is not: it is often answered by another card.)
@@ -179,7 +228,7 @@ def _ask(parts: Sequence[Segment], i: int, topic: int | None, lang: str, restore
     header = parts[i].header  # a list item is read with the question it completes ("Which number … if:")
     lead = for_retrieval(header, lang, restore) if header else before if _leads(parts, i) else None
     return Ask(parts[i].text, for_retrieval(parts[i].text, lang, restore), context, before, lead,
-               passport(parts[i].text, lang))
+               passport(parts[i].text, lang) or relative_passport(parts[i].text, [p.text for p in parts], lang))
 
 
 def _leads(parts: Sequence[Segment], at: int) -> bool:
