@@ -258,6 +258,9 @@ SEVENTH = [
     # Thai months abbreviated with dots, and a Buddhist-era year
     Case("th", "มาลงเซินเจิ้น ถึง 3 ธ.ค. เวลา 22:40", {"whens": (at(DEC3, 22, 40),)}),
     Case("th", "ซื้อเมื่อ 3 ธ.ค. 2569", {"whens": (at(DEC3),)}),
+    # languages we do not serve are read with English rules: their full month names and demonyms still count
+    Case("en", "Jestem Polakiem, przylot 3 grudnia o 18:00", {"whens": (at(DEC3, 18),), "nationality": "PL"}),
+    Case("en", "Ik ben Nederlander en land op 3 december", {"whens": (at(DEC3),), "nationality": "NL"}),
 ]
 
 ALL = [*EXAMPLES, *AMOUNTS, *NOT_AMOUNTS, *DATES, *BAD_DATES, *PLACES, *OTHER, *LATER, *SEVENTH]

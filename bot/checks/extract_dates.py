@@ -69,7 +69,19 @@ def month_names() -> dict[str, int]:
                     # "12月", "12월", "tháng 12" are numeric; the CJK and Vietnamese patterns read them instead.
                     if len(key) >= 3 and not any(ch.isdigit() or ch in "月월" for ch in key):
                         names.setdefault(key, set()).add(number)
+    # Languages we do not serve (answered in English, read with English rules): their full month names only, so
+    # "przylot 7 lutego" is a date; short forms ("lis", "mar") would be read into ordinary words.
+    for code in UNSERVED_MONTHS:
+        months = Locale.parse(code).months
+        for context in ("format", "stand-alone"):
+            for number, name in months[context]["wide"].items():
+                key = fold(name)
+                if len(key) >= 4 and key not in names:
+                    names.setdefault(key, set()).add(number)
     return {key: next(iter(nums)) for key, nums in names.items() if len(nums) == 1}
+
+
+UNSERVED_MONTHS = ("pl", "nl", "tr", "sv", "cs")
 
 
 def resolve(year: int | None, month: int, day: int, today: date) -> date | None:
