@@ -70,11 +70,11 @@ def port_name(port_id: str, lang: str, rules: RuleBook) -> str:
 def fmt(value: Value, lang: str, rules: RuleBook | None = None) -> str:
     loc = locale_of(lang)
     if isinstance(value, datetime):
-        return f"{format_date(value.date(), 'long', locale=loc)} {_clock(value.time(), lang)}"
+        return f"{format_date(value.date(), 'long', locale=loc)} {value:%H:%M}"
     if isinstance(value, date):
         return format_date(value, "long", locale=loc)
     if isinstance(value, time):
-        return _clock(value, lang)
+        return f"{value:%H:%M}"
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return format_decimal(value, format="#,##0.##", locale=loc)
     if isinstance(value, Place):
@@ -84,11 +84,6 @@ def fmt(value: Value, lang: str, rules: RuleBook | None = None) -> str:
     if isinstance(value, tuple):
         return text("list.separator", lang).join(value)
     return str(value)
-
-
-def _clock(value: time, lang: str) -> str:
-    """16:00, and in French "16 h 00" as the French cards write it."""
-    return f"{value:%H} h {value:%M}" if lang == "fr" else f"{value:%H:%M}"
 
 
 def render_lines(result: CheckResult, lang: str, rules: RuleBook) -> list[str]:
