@@ -317,6 +317,12 @@ def test_an_ask_about_a_person_takes_that_persons_passport(message: str, passpor
     assert [a.nationality for a in understand(message).asks] == passports
 
 
+def test_russian_asks_by_which_with_a_preposition_need_no_question_mark():
+    asks, _ = split("и до какого числа максимум мы вообще можем оставаться по этому транзиту\n"
+                    "ещё вопрос — в аэропорту Баоань где проверяют покупки для возврата НДС, на каком этаже")
+    assert len(asks) == 2
+
+
 def test_a_day_of_the_month_does_not_end_a_sentence():
     from bot.query.asks import sentences
 

@@ -84,6 +84,9 @@ _ANYWHERE = re.compile(
     rf"{_DASH_AUX}|"
     # ... and in Russian a question word after a dash ("И если задержусь дольше 10 дней — как потом выкрутиться")
     r"\s[-–—]\s*(?:как|где|когда|сколько|можно ли|нужно ли|что делать)\b|"
+    # ... and Russian asks by "which/what" with a preposition, wherever they stand ("…, на каком этаже", "и до какого
+    # числа максимум мы можем оставаться") or announced by "ещё вопрос" (folded: "еще")
+    r"(?<![а-я])(?:на каком|в каком|до какого|с какого|какого числа|еще вопрос)(?![а-я])|"
     r"[,;:–—]\s*(?:ist|sind|kann|konnen|darf|durfen|muss|mussen|geht|gibt)\s+(?:das|es|man|ich|er|sie|wir|ihr|du)\b|"
     r"\bgostaria de saber|\bvorrei sapere|\bingin tahu|\bmau tanya|\bхочу узнать|\bподскажите|"
     # a request for information is an ask without a question mark ("…があれば教えてください。", "…도 궁금해요.")
