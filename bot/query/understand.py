@@ -164,12 +164,13 @@ def relative_passport(ask: str, sentences: Sequence[str], lang: str) -> str | No
     word = person.group()
     # The ask's own words first: "德国同事走240小时过境免签行不行" is the German colleague's, whoever else is one.
     for sentence in (ask, *(s for s in sentences if s != ask)):
+        if word not in fold(sentence):
+            continue
         t = prepare(sentence, lang)
+        places = [p for p in find_places(t) if p.kind != "city" and p.code != MAINLAND]
         for m in re.finditer(re.escape(word), t.folded):
             near: list[tuple[int, str]] = []
-            for place in find_places(t):
-                if place.kind == "city" or place.code == MAINLAND:
-                    continue
+            for place in places:
                 lo, hi = (m.end(), place.start) if place.start >= m.end() else (place.end, m.start())
                 gap = hi - lo
                 within = gap <= (RELATIVE_WINDOW if place.start >= m.end() else 15)
