@@ -533,3 +533,11 @@ def test_a_figure_asked_about_the_last_turns_purchases_is_computed_on_them(earli
                    "the airport?", [earlier])
     text = compose(q, retrieve, _stub_curated(topics, "en"), checker, rules).text  # type: ignore[arg-type]
     assert ("405" in text) == computed
+
+
+def test_a_list_items_marker_is_not_repeated_in_its_heading():
+    from bot.answer.compose import _heading
+
+    assert _heading("- a taxi driver won't take their cash") == "a taxi driver won't take their cash"
+    assert _heading("2) ada kebakaran di apartemen") == "ada kebakaran di apartemen"
+    assert _heading("240-hour transit: can I leave by Luohu?") == "240-hour transit: can I leave by Luohu?"

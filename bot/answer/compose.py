@@ -8,6 +8,7 @@ the visitor's own words, so nothing needs translating or inventing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -271,8 +272,12 @@ def _lacks_amount(check: ChatCheck | None) -> bool:
     return check is not None and check.result is not None and "amount" in check.result.missing
 
 
+# A list item's own marker ("- ", "2) ") before the part's number would read "**1. - a taxi driver …**".
+_ITEM_MARK = re.compile(r"^(?:[-–—•·・*]|\(?\d{1,2}[.)）]|[a-h][).）])\s+")
+
+
 def _heading(ask: str) -> str:
-    ask = " ".join(ask.split())
+    ask = _ITEM_MARK.sub("", " ".join(ask.split()))
     return ask if len(ask) <= HEADING_CHARS else ask[: HEADING_CHARS - 1].rstrip() + "…"
 
 
