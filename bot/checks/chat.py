@@ -113,7 +113,7 @@ def choose_checker(folded: str, topic: str | None, found: Extracted, only: str |
     """The checker whose inputs or request the (folded) question carries; the topic retrieval found breaks ties.
     ``only``: the one checker to consider (one ask of a message, answered by a card of that checker's topic)."""
     if only is not None:
-        return only if _has_inputs(only, found) or _asks_to_compute(only, folded) else None
+        return only if _has_inputs(only, found) or ASKS_TO_COMPUTE[only].search(folded) else None
     subjects = [name for name, pattern in SUBJECT.items() if pattern.search(folded)]
     candidates = subjects or ([TOPIC_CHECKER[topic]] if topic in TOPIC_CHECKER else []) or _implied(found)
     if found.method in PAYING_METHODS and "refund" not in subjects:
@@ -122,10 +122,6 @@ def choose_checker(folded: str, topic: str | None, found: Extracted, only: str |
         if _has_inputs(name, found) or ASKS_TO_COMPUTE[name].search(folded):
             return name
     return None
-
-
-def _asks_to_compute(name: str, folded: str) -> bool:
-    return bool(ASKS_TO_COMPUTE[name].search(folded))
 
 
 def _usable(found: Extracted, folded: str, asked: bool = False) -> Extracted:

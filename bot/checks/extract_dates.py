@@ -56,32 +56,29 @@ def _date_hit(start: int, end: int, value: date | None, year: bool = True) -> _H
     return _Hit(start, end, value, bad=value is None, year=year)
 
 
+# Languages we do not serve (answered in English, read with English rules): their full month names only, so
+# "przylot 7 lutego" is a date; short forms ("lis", "mar") would be read into ordinary words.
+UNSERVED_MONTHS = ("pl", "nl", "tr", "sv", "cs")
+
+
 @lru_cache(maxsize=1)
 def month_names() -> dict[str, int]:
-    """Folded CLDR month names (wide and abbreviated, format and stand-alone) -> month; clashing names dropped."""
+    """Folded CLDR month names (wide and abbreviated, format and stand-alone) -> month; clashing names dropped.
+    Languages we do not serve add their wide names where none of ours has the word."""
     names: dict[str, set[int]] = {}
-    for code in LANGS:
+    for code in (*LANGS, *UNSERVED_MONTHS):
+        ours = code in LANGS
         months = Locale.parse(code).months
         for context in ("format", "stand-alone"):
-            for width in ("wide", "abbreviated"):
+            for width in ("wide", "abbreviated") if ours else ("wide",):
                 for number, name in months[context][width].items():
                     key = fold(name).strip(".")
                     # "12月", "12월", "tháng 12" are numeric; the CJK and Vietnamese patterns read them instead.
-                    if len(key) >= 3 and not any(ch.isdigit() or ch in "月월" for ch in key):
+                    if len(key) < (3 if ours else 4) or any(ch.isdigit() or ch in "月월" for ch in key):
+                        continue
+                    if ours or key not in names:
                         names.setdefault(key, set()).add(number)
-    # Languages we do not serve (answered in English, read with English rules): their full month names only, so
-    # "przylot 7 lutego" is a date; short forms ("lis", "mar") would be read into ordinary words.
-    for code in UNSERVED_MONTHS:
-        months = Locale.parse(code).months
-        for context in ("format", "stand-alone"):
-            for number, name in months[context]["wide"].items():
-                key = fold(name)
-                if len(key) >= 4 and key not in names:
-                    names.setdefault(key, set()).add(number)
     return {key: next(iter(nums)) for key, nums in names.items() if len(nums) == 1}
-
-
-UNSERVED_MONTHS = ("pl", "nl", "tr", "sv", "cs")
 
 
 def resolve(year: int | None, month: int, day: int, today: date) -> date | None:
