@@ -151,6 +151,49 @@ def _real_cards_answer(decline: tuple[str, float], rival: tuple[str, float]):
     return answerer.answer(Context("q", "en", (hit(decline[0], 1, decline[1]), hit(rival[0], 2, rival[1])))), cards
 
 
+def _real_cards_hits(*ranked: tuple[str, float]):
+    """A curated answerer on the real corpus's cards and hits ranked as given, with these classifier probabilities."""
+    from bot.answer.curated import CuratedAnswerer
+    from bot.build.corpus import load_cards
+    from bot.config import PROJECT_ROOT
+    from bot.schema import Chunk, Hit
+
+    cards = load_cards(PROJECT_ROOT / "corpus")
+
+    def hit(card_id: str, rank: int, p: float) -> Hit:
+        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
+        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
+
+    answerer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
+                               local_decline_odds=4.0, wording_decline_odds=3.0)
+    return answerer, tuple(hit(card_id, n, p) for n, (card_id, p) in enumerate(ranked, start=1))
+
+
+@pytest.mark.parametrize(("ranked", "cards"), [
+    # unsure between the e-CNY app and the hard wallet: both are shown
+    ((("pay-ecny-app-wallet", 0.62), ("pay-ecny-hard-wallet", 0.34), ("pay-best-way-overview", 0.01)),
+     ("pay-ecny-app-wallet", "pay-ecny-hard-wallet")),
+    # the second card is the more probable one: it is still the one added
+    ((("entry-unilateral-30-day", 0.08), ("entry-no-document-e-channels", 0.05), ("entry-which-scheme", 0.56)),
+     ("entry-unilateral-30-day", "entry-which-scheme")),
+    # sure of the first card: one card
+    ((("pay-ecny-app-wallet", 0.90), ("pay-ecny-hard-wallet", 0.09)), ("pay-ecny-app-wallet",)),
+    # the runner-up too improbable: one card
+    ((("pay-ecny-app-wallet", 0.60), ("pay-ecny-hard-wallet", 0.14)), ("pay-ecny-app-wallet",)),
+    # a decline card is never the added one
+    ((("refund-how-much", 0.55), ("decline-fraud", 0.40)), ("refund-how-much",)),
+])
+def test_a_close_second_card_is_shown_when_retrieval_is_unsure(ranked, cards):
+    from bot.answer.curated import Context
+
+    answerer, hits = _real_cards_hits(*ranked)
+    answer = answerer.answer(Context("q", "en", hits))
+    assert answer.card_ids == cards
+    for card_id in cards:  # every card it cites is shown
+        assert answerer.cards[card_id].answer["en"] in answer.text
+    assert answerer.answer(Context("q", "en", hits), siblings=False).card_ids == cards[:1]
+
+
 @pytest.mark.parametrize(("decline_p", "answer_p", "declined"), [
     (0.73, 0.19, True),   # 3.9x: "get money out of China by buying goods and claiming the refund" stays declined
     (0.70, 0.28, False),  # 2.5x: "the shop only issues an electronic invoice, is that enough?" is answered
@@ -319,3 +362,22 @@ def test_a_refund_ask_naming_its_port_is_answered_for_that_port(text, first):
     ordered = at_named_port(hits, text, lang, rules)
     assert ordered[0].chunk.doc_id == first and [h.rank for h in ordered] == [1, 2, 3, 4]
 
+
+
+def test_every_card_a_part_cites_is_shown_in_that_part():
+    """A part answered by two cards (two topics, or two close cards of one) shows both cards' reviewed text: its
+    citations and card ids never name a card the visitor cannot read."""
+    from bot.answer.compose import compose
+    from bot.answer.curated import Context
+    from bot.query import understand
+
+    answerer, unsure = _real_cards_hits(("pay-ecny-app-wallet", 0.62), ("pay-ecny-hard-wallet", 0.34))
+    _, sure = _real_cards_hits(("svc-typhoon-signals", 0.97))
+    q = understand("We visit Shenzhen in August. How do typhoon warnings work there? And I heard of an e-CNY card "
+                   "you just tap to pay: where do I get it?")
+    answer = compose(q, lambda ask: Context(ask.text, "en", unsure if "e-CNY" in ask.text else sure), answerer,
+                     lambda *_: None, None)  # type: ignore[arg-type]
+    assert [p.card_ids for p in answer.parts] == [("svc-typhoon-signals",),
+                                                  ("pay-ecny-app-wallet", "pay-ecny-hard-wallet")]
+    for card_id in {c.doc_id for c in answer.citations if c.doc_id in answerer.cards} | set(answer.card_ids):
+        assert answerer.cards[card_id].answer["en"] in answer.text

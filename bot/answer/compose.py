@@ -282,7 +282,9 @@ def _heading(ask: str) -> str:
 
 
 def _body(part: _Part, lang: str, curated: CuratedAnswerer) -> str:
-    """The card's reviewed text (with its expiry notice), or the passage the curated answerer fell back to."""
+    """The reviewed text of every card the part's answer chose (it cites them all: a second card of another topic
+    used to be cited and counted but not shown), or the passage the curated answerer fell back to."""
     if part.card is None:
         return part.answer.text
-    return "\n\n".join(curated.card_text(part.card, lang))
+    cards = [card for cid in part.answer.card_ids if (card := curated.cards.get(cid))]
+    return "\n\n".join(text for card in cards for text in curated.card_text(card, lang))

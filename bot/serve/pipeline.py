@@ -179,6 +179,12 @@ class Bot:
                                 "decline-border-circumvention")
             return snap.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
         answer = snap.curated.answer(ctx)
+        if len(answer.card_ids) > 1 and not answer.refused:
+            # A computation that answers the exact question leads: a close second card (``choose_cards``) would only
+            # repeat around it ("200 yuans de thé … combien ?" is the estimate, not also the minimum-spend card).
+            found = self.check(ctx, answer, snap)
+            if found is not None and found.given:
+                answer = snap.curated.answer(ctx, siblings=False)
         if self.llm is not None and not answer.refused:
             answer = self.llm.answer(ctx, fallback=answer)
             # Generated text may rest on an expired card too: it gets the same notice (expiry.py).
