@@ -76,6 +76,12 @@ _ANYWHERE = re.compile(
     r"[,;:]\s*(?:(?:will|can|could|do|does|did|is|are|should|would|may)\s+(?:i|we|you|he|she|they|it|that|this|"
     r"there|my|our|his|her|their|the|alipay|wechat)|any)\b|\bneed to know\b|\bwondering\b|"
     r"\bc['’]est (?:quoi|lequel|laquelle|lesquels|combien|ou|quand|comment)\b|\bveut dire quoi\b|"
+    # French "which" asked inside the sentence ("la police c'est quel numéro déjà", "on part à quelle heure")
+    r"\b(?:c['’]est|a|de|dans|en|pour|par|sur|avec|vers) quel(?:le)?s? (?!que\b|qu['’])|"
+    # Turkish asks with a question particle ("Luohu'da vize alabilir miyim, acil…"; folded: "ı" stays)
+    r"\bm[iıuü](?:yim|yım|yum|yüm|yiz|yız|yuz|yüz|sin|sın|sun|sün|siniz|sınız|sunuz|sünüz|dir|dır|dur|dür)\b|"
+    # Indonesian tag questions closing a clause ("rute saya ini memenuhi syarat nggak, kan…")
+    r"\b(?:nggak|ngga|gak|enggak|tidak|ga)\s*(?:[,?]|$)|"
     r"\bje voudrais savoir|\bje voulais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|\bwusste gern|"
     r"\bgostava de saber|\bvolevo sapere|\bpengen tahu|\bpenasaran|\bcurious (?:if|whether|about)\b|"
     r"\b(?:anyone|anybody)\b|"
