@@ -323,6 +323,18 @@ def test_russian_asks_by_which_with_a_preposition_need_no_question_mark():
     assert len(asks) == 2
 
 
+@pytest.mark.parametrize(("message", "asks"), [
+    ("Aussi, est-ce que le 12345 répond en anglais?\net pour une urgence la police c'est quel numéro déjà", 2),
+    ("240 saatlik transit Türk pasaportu için geçerli mi? Değilse Luohu'da kapıda vize alabilir miyim, acil bir iş "
+     "görüşmem var.", 2),
+    ("Katanya Indonesia udah masuk daftar bebas visa transit 240 jam ya?\ntrus rute saya ini memenuhi syarat nggak, "
+     "kan pulangnya dari HK bukan dari China", 2),
+    ("Kami tidak punya kartu kredit. Bisa bayar pakai uang tunai?", 1),  # "tidak" inside a clause asks nothing
+])
+def test_asks_without_a_question_mark_in_french_turkish_and_indonesian(message, asks):
+    assert len(split(message)[0]) == asks
+
+
 def test_a_day_of_the_month_does_not_end_a_sentence():
     from bot.query.asks import sentences
 
