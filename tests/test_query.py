@@ -335,6 +335,17 @@ def test_asks_without_a_question_mark_in_french_turkish_and_indonesian(message, 
     assert len(split(message)[0]) == asks
 
 
+@pytest.mark.parametrize("side_ask", [
+    "and pls rec a good dim sum place near Futian lol",
+    "et si vous avez une bonne adresse de dim sum à Futian je prends 😋",
+    "وأيضاً ما أفضل مطعم مأكولات بحرية في شيكو",
+])
+def test_a_side_request_without_a_question_mark_is_an_ask(side_ask):
+    """A request for a tip at the end of a message is an ask (declined in its own line), not background."""
+    asks, _ = split(f"Can I claim the tax refund at Shekou port? {side_ask}")
+    assert len(asks) == 2
+
+
 def test_a_day_of_the_month_does_not_end_a_sentence():
     from bot.query.asks import sentences
 

@@ -102,7 +102,10 @@ _ANYWHERE = re.compile(
     # Indonesian wh-words that do not open the sentence ("Nomor apa yang harus saya telpon kalau:")
     r"\bnomor apa\b|\byang mana\b|\bke mana\b|\bsiapa\b|\bgimana\b|"
     # asking for a recommendation is an ask too, usually a side one ("Sekalian, rekomendasi restoran halal dong.")
-    r"\brecommend(?:ations?)?\b|\brecs\b|\brecommandez|\brecomiend(?:an|en|as)\b|\brecomend(?:am|em|as)\b|"
+    r"\brecommend(?:ations?)?\b|\brecs\b|\b(?:pls|plz|please) rec\b|\bbonnes? adresses?\b|"
+    # (folded: "أفضل" is written "افضل"): "what is the best …", "وأيضاً ما أفضل مطعم …"
+    r"(?<![\u0600-\u06ff])ما (?:هو |هي )?(?:افضل|احسن|الفرق)(?![\u0600-\u06ff])|"
+    r"\brecommandez|\brecomiend(?:an|en|as)\b|\brecomend(?:am|em|as)\b|"
     # (folded: "й" is "и", so "посоветуйте" is written "посоветуите" here)
     r"\bconsigli(?:ate|ami|atemi)\b|\bempfehl(?:en|t)\b|\brekomendasi\b|посоветуите|порекомендуите|\bgoi y\b|"
     # Vietnamese "tiện hỏi luôn quán phở nào ngon" (by the way, which pho place is good), folded
