@@ -366,6 +366,15 @@ def test_a_demonstrative_after_the_asks_own_subject_points_inside_it():
     assert q.asks[-1].context is not None and "Beijing" in q.asks[-1].context
 
 
+@pytest.mark.parametrize(("ask", "back"), [("Trả hết bằng ví này được không, kẹt ở khoản nào?", True),
+                                           ("cái đó còn ko?", True), ("hôm nay trả được không", False),
+                                           ("hiện nay có được không", False)])
+def test_a_vietnamese_demonstrative_points_back_but_today_does_not(ask, back):
+    from bot.query import points_back
+
+    assert points_back(ask) is back
+
+
 def _declining(probabilities: dict[str, float], answered: str):
     """A curated answerer for compose: the ask naming a subject in ``probabilities`` is declined with that card at
     that classifier probability, every other ask is answered by the card ``answered``."""
