@@ -330,8 +330,10 @@ def test_russian_asks_by_which_with_a_preposition_need_no_question_mark():
     ("Katanya Indonesia udah masuk daftar bebas visa transit 240 jam ya?\ntrus rute saya ini memenuhi syarat nggak, "
      "kan pulangnya dari HK bukan dari China", 2),
     ("Kami tidak punya kartu kredit. Bisa bayar pakai uang tunai?", 1),  # "tidak" inside a clause asks nothing
+    ("А где можно получить возврат сразу в магазине? И что для этого нужно — у жены только дебетовая карта.", 2),
+    ("Что касается оплаты, у меня Visa. Можно ли платить картой в метро?", 1),  # "as for payment" asks nothing
 ])
-def test_asks_without_a_question_mark_in_french_turkish_and_indonesian(message, asks):
+def test_asks_without_a_question_mark_in_french_turkish_indonesian_and_russian(message, asks):
     assert len(split(message)[0]) == asks
 
 

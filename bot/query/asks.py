@@ -61,7 +61,7 @@ _OPENERS = (
     r"apakah|bagaimana|dimana|di mana|berapa|kapan|bisakah|bisa|boleh|perlu|"
     r"co|lam sao|"
     # (folded: "й" is "и", so "какой" is written "какои" here)
-    r"где|как|сколько|когда|можно|нужно|надо ли|какои|какая|какую|какие|куда|есть ли|почему|зачем|что делать"
+    r"где|как|сколько|когда|можно|нужно|надо ли|какои|какая|какую|какие|куда|есть ли|почему|зачем|что(?! касается)"
 )
 _DASH_AUX = r"\s[-–—]\s*(?:is|are|can|could|do|does|will|would|should)\s+(?:that|it|this|there|i|we|he|she|they)\b"
 _LEAD_IN = r"(?:(?:and|also|so|but|ok|okay|then|et|y|und|e|dan|и|а|hi|hello|also|plus)[\s,]+)?"
