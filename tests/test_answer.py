@@ -381,3 +381,15 @@ def test_every_card_a_part_cites_is_shown_in_that_part():
                                                   ("pay-ecny-app-wallet", "pay-ecny-hard-wallet")]
     for card_id in {c.doc_id for c in answer.citations if c.doc_id in answerer.cards} | set(answer.card_ids):
         assert answerer.cards[card_id].answer["en"] in answer.text
+
+
+@pytest.mark.parametrize(("first", "then", "lang", "heading"), [
+    ("Kann ich Alipay mit meiner Visa-Karte nutzen", "was kostet das?", "de",
+     "Kann ich Alipay mit meiner Visa-Karte nutzen, was kostet das?"),
+    ("能用支付宝吗", "手续费多少？", "zh-Hans", "能用支付宝吗，手续费多少？"),
+    ("Can I use Alipay?", "What does it cost?", "en", "Can I use Alipay? What does it cost?"),
+])
+def test_two_asks_of_one_part_keep_a_mark_between_them_in_its_heading(first, then, lang, heading):
+    from bot.answer.compose import _joined_asks
+
+    assert _joined_asks(first, then, lang) == heading

@@ -122,7 +122,7 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         if same is None:
             parts.append(part)
         else:  # declined too: an ask must never vanish from the answer unnamed
-            same.ask = f"{same.ask} {ask.text}"
+            same.ask = _joined_asks(same.ask, ask.text, query.lang)
     parts = _fold_vague_declines(parts)
     # At most MAX_ASKS parts read on a phone; asks read beyond them are named as not covered ("ask it again on its
     # own"). A subject decline beyond them is still declined in its one line: asking it again would not help.
@@ -194,6 +194,15 @@ def compose(query: Query, retrieve: Retrieve, curated: CuratedAnswerer, checker:
         escalation=",".join(escalations), notes=notes,
         check=computed[0].as_json() if computed else None, parts=tuple(out_parts),
     )
+
+
+def _joined_asks(first: str, then: str, lang: str) -> str:
+    """Two asks of one part in its heading. A clause split off at "…, und was kostet das?" lost its comma and
+    conjunction: without a mark between them the heading read "…Visa-Karte nutzen was kostet das?"."""
+    if first.rstrip()[-1:].isalnum():
+        mark = "，" if lang.startswith("zh") or lang == "ja" else "، " if lang == "ar" else ", "
+        return f"{first.rstrip()}{mark}{then}"
+    return f"{first} {then}"
 
 
 def _one_line(part: _Part) -> bool:
