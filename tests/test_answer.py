@@ -132,27 +132,9 @@ def test_a_decline_card_at_the_top_needs_the_classifiers_odds(bot, decline_p, an
     assert answer.card_ids == (("decline-politics",) if declined else ("refund-minimum-spend",))
 
 
-def _real_cards_answer(decline: tuple[str, float], rival: tuple[str, float]):
-    """The curated answer to a decline card at the top and an answer card second, with these classifier
-    probabilities, on the real corpus's cards (the small fixture corpus lacks most decline cards)."""
-    from bot.answer.curated import Context, CuratedAnswerer
-    from bot.build.corpus import load_cards
-    from bot.config import PROJECT_ROOT
-    from bot.schema import Chunk, Hit
-
-    cards = load_cards(PROJECT_ROOT / "corpus")
-
-    def hit(card_id: str, rank: int, p: float) -> Hit:
-        chunk = Chunk(f"{card_id}:en", card_id, card_id, "card", "en", card_id, "", "", cards[card_id].topic, "")
-        return Hit(chunk=chunk, score=1.0 / rank, rank=rank, dense_score=0.6, card_probability=p)
-
-    answerer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
-                               local_decline_odds=4.0, wording_decline_odds=3.0)
-    return answerer.answer(Context("q", "en", (hit(decline[0], 1, decline[1]), hit(rival[0], 2, rival[1])))), cards
-
-
 def _real_cards_hits(*ranked: tuple[str, float]):
-    """A curated answerer on the real corpus's cards and hits ranked as given, with these classifier probabilities."""
+    """A curated answerer on the real corpus's cards (the small fixture corpus lacks most decline cards) and hits
+    ranked as given, with these classifier probabilities."""
     from bot.answer.curated import CuratedAnswerer
     from bot.build.corpus import load_cards
     from bot.config import PROJECT_ROOT
@@ -167,6 +149,14 @@ def _real_cards_hits(*ranked: tuple[str, float]):
     answerer = CuratedAnswerer(cards, min_dense_score=0.35, decline_margin=0.0, decline_odds=2.0,
                                local_decline_odds=4.0, wording_decline_odds=3.0)
     return answerer, tuple(hit(card_id, n, p) for n, (card_id, p) in enumerate(ranked, start=1))
+
+
+def _real_cards_answer(decline: tuple[str, float], rival: tuple[str, float]):
+    """The curated answer to a decline card at the top and an answer card second, with these probabilities."""
+    from bot.answer.curated import Context
+
+    answerer, hits = _real_cards_hits(decline, rival)
+    return answerer.answer(Context("q", "en", hits)), answerer.cards
 
 
 @pytest.mark.parametrize(("ranked", "cards"), [
