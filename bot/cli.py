@@ -246,7 +246,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.evals.bench import markdown_bench, run_bench, save
 
-    report = run_bench(settings, Path(args.dataset), compare_torch=not args.no_torch)
+    report = run_bench(settings, Path(args.dataset), compare_torch=not args.no_torch, langchain=args.langchain)
     if args.report:
         save(report, Path(args.report) / "bench.json")
     print(markdown_bench(report))
@@ -430,6 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--dataset", default=str(Settings().corpus_dir.parent / "evals" / "datasets"))
     bench.add_argument("--report", help="folder for bench.json")
     bench.add_argument("--no-torch", action="store_true", help="skip the torch fp32 baseline")
+    bench.add_argument("--langchain", action="store_true",
+                       help="also time the plain LangChain pipeline (HuggingFaceEmbeddings + FAISS, torch fp32)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

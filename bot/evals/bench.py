@@ -30,7 +30,8 @@ def _timed(fn: Callable[[str], object], inputs: Sequence[str]) -> dict[str, floa
             "n": len(times)}
 
 
-def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True) -> dict[str, Any]:
+def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True,
+              langchain: bool = False) -> dict[str, Any]:
     from bot.build.embed import load_embedder
     from bot.serve.pipeline import RETRIEVE_K, Bot
 
@@ -78,6 +79,18 @@ def run_bench(settings: Settings, dataset: Path, compare_torch: bool = True) -> 
         torch_times = _timed(lambda q: torch_embedder.embed_queries([q]), questions)
         report["query_embedding_torch_fp32"] = torch_times
         report["onnx_speedup_vs_torch"] = round(torch_times["median_ms"] / report["query_embedding"]["median_ms"], 2)
+    if langchain:
+        # Issue #14's speed baseline: the plain LangChain pipeline (HuggingFaceEmbeddings on torch fp32 + LangChain's
+        # FAISS store, same model, defaults), per question embed + similarity search, against our whole `ask`
+        # (understanding, retrieval, answer) on the same questions in the same process. Built once, not timed.
+        from bot.evals.evaluate_langchain import langchain_store
+
+        store, pieces, build_s = langchain_store(settings, plain=True)
+        store.similarity_search(questions[0], k=RETRIEVE_K)  # warm-up
+        report["langchain_plain"] = {**_timed(lambda q: store.similarity_search(q, k=RETRIEVE_K), questions),
+                                     "pieces": pieces, "build_seconds": round(build_s, 1)}
+        report["ask_speedup_vs_langchain"] = round(report["langchain_plain"]["median_ms"] / report["ask"]["median_ms"],
+                                                   2)
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return report
 
@@ -114,8 +127,15 @@ def markdown_bench(r: dict[str, Any]) -> str:
     if "ask_three_asks_in_turn" in r:
         t = r["ask_three_asks_in_turn"]
         lines.append(f"| ask, the same, asks retrieved in turn (baseline) | {t['median_ms']} | {t['p95_ms']} |")
+    if "langchain_plain" in r:
+        t = r["langchain_plain"]
+        lines.append(f"| plain LangChain: HuggingFaceEmbeddings (torch fp32) + FAISS store, search only "
+                     f"(baseline) | {t['median_ms']} | {t['p95_ms']} |")
     lines += ["",
               f"Model + index load: {r['load_seconds']} s. Peak RSS: {r['peak_rss_mb']} MB."]
+    if "ask_speedup_vs_langchain" in r:
+        lines.append(f"Our whole `ask` is {r['ask_speedup_vs_langchain']}× faster than the plain LangChain "
+                     "pipeline's search (medians, same run, same questions).")
     if "three_asks_vs_single" in r:
         lines.append(f"A message of three asks costs {r['three_asks_vs_single']}× a single question "
                      "(medians, same run).")
