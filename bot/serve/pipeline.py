@@ -179,10 +179,11 @@ class Bot:
                                 "decline-border-circumvention")
             return snap.curated.decline(ctx.lang, decline_card, reason="asks how to get around a rule")
         answer = snap.curated.answer(ctx)
+        checked, found = False, None
         if len(answer.card_ids) > 1 and not answer.refused:
             # A computation that answers the exact question leads: a close second card (``choose_cards``) would only
             # repeat around it ("200 yuans de thé … combien ?" is the estimate, not also the minimum-spend card).
-            found = self.check(ctx, answer, snap)
+            checked, found = True, self.check(ctx, answer, snap)
             if found is not None and found.given:
                 answer = snap.curated.answer(ctx, siblings=False)
         if self.llm is not None and not answer.refused:
@@ -194,7 +195,9 @@ class Bot:
             answer = replace(answer, text=f"{message('answers_in_english', 'en')}\n\n{answer.text}")
         if answer.refused and answer.card_ids:
             return answer  # a decline card (out of scope, evasion) is never turned into a computation
-        check = self.check(ctx, answer, snap)
+        # The check made above read the same first card (the one it depends on): not made twice, unless a model wrote
+        # the answer.
+        check = found if checked and self.llm is None else self.check(ctx, answer, snap)
         return with_check(answer, check, snap.rules) if check else answer
 
     def _compose(self, snap: Snapshot, query: Query, on: date, instructions: frozenset[str] = frozenset()) -> Answer:
