@@ -78,8 +78,8 @@ _ANYWHERE = re.compile(
     r"\bc['’]est (?:quoi|lequel|laquelle|lesquels|combien|ou|quand|comment)\b|\bveut dire quoi\b|"
     # French "which" asked inside the sentence ("la police c'est quel numéro déjà", "on part à quelle heure")
     r"\b(?:c['’]est|a|de|dans|en|pour|par|sur|avec|vers) quel(?:le)?s? (?!que\b|qu['’])|"
-    # Turkish asks with a question particle ("Luohu'da vize alabilir miyim, acil…"; folded: "ı" stays)
-    r"\bm[iıuü](?:yim|yım|yum|yüm|yiz|yız|yuz|yüz|sin|sın|sun|sün|siniz|sınız|sunuz|sünüz|dir|dır|dur|dür)\b|"
+    # Turkish asks with a question particle ("Luohu'da vize alabilir miyim, acil…"; folded: "ü" is "u", "ı" stays)
+    r"\bm[iıu](?:y[iı]m|yum|y[iı]z|yuz|s[iı]n|sun|s[iı]n[iı]z|sunuz|d[iı]r|dur)\b|"
     # Indonesian tag questions closing a clause ("rute saya ini memenuhi syarat nggak, kan…")
     r"\b(?:nggak|ngga|gak|enggak|tidak|ga)\s*(?:[,?]|$)|"
     r"\bje voudrais savoir|\bje voulais savoir|\bquisiera saber|\bme gustaria saber|\bmochte wissen|\bwusste gern|"
